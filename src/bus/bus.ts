@@ -1,0 +1,62 @@
+import type { Logger } from '../log.ts';
+import type { DomainEvent } from './events.ts';
+
+export type EventType = DomainEvent['type'];
+export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
+export type Handler<E> = (event: E) => void | Promise<void>;
+
+/**
+ * How contexts tell each other what happened. In-process by default; the cluster bus (NATS) implements the same
+ * interface. Handlers run after `publish` returns (never re-entrantly inside the publisher's stack), one event at a
+ * time in publish order, and a failing handler is logged without stopping the others.
+ */
+export interface Bus {
+  publish(event: DomainEvent): void;
+  subscribe<T extends EventType>(type: T, handler: Handler<EventOf<T>>): () => void;
+  subscribeAll(handler: Handler<DomainEvent>): () => void;
+  /** Resolves when every event published so far has been handled. */
+  drain(): Promise<void>;
+}
+
+export function createInProcessBus(logger: Logger): Bus {
+  const log = logger.child({ module: 'bus' });
+  const byType = new Map<string, Set<Handler<DomainEvent>>>();
+  const all = new Set<Handler<DomainEvent>>();
+  const queue: DomainEvent[] = [];
+  let running: Promise<void> | null = null;
+
+  async function run(): Promise<void> {
+    while (queue.length > 0) {
+      const event = queue.shift()!;
+      const handlers = [...(byType.get(event.type) ?? []), ...all];
+      for (const handler of handlers) {
+        try {
+          await handler(event);
+        } catch (err) {
+          log.error({ err, eventType: event.type }, 'event handler failed');
+        }
+      }
+    }
+    running = null;
+  }
+
+  return {
+    publish(event) {
+      queue.push(event);
+      running ??= Promise.resolve().then(run);
+    },
+    subscribe(type, handler) {
+      let set = byType.get(type);
+      if (!set) byType.set(type, set = new Set());
+      set.add(handler as Handler<DomainEvent>);
+      return () => set.delete(handler as Handler<DomainEvent>);
+    },
+    subscribeAll(handler) {
+      all.add(handler);
+      return () => all.delete(handler);
+    },
+    async drain() {
+      while (running) await running;
+    },
+  };
+}

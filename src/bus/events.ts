@@ -1,0 +1,116 @@
+/**
+ * The version-neutral domain events every context speaks. No OCPP or vendor type appears here: `ocpp/` and
+ * `telematics/` translate into these, everything else consumes them. `at` is the ISO-8601 UTC instant the event
+ * happened (the station's or vehicle's timestamp where it gave one), `receivedAt` when Voltyard learned it.
+ */
+
+export type ProtocolVersion = 'ocpp1.6' | 'ocpp2.0.1';
+
+/** Connector states common to OCPP 1.6 and 2.0.1 (1.6's Preparing/Charging/SuspendedEV/SuspendedEVSE/Finishing map onto Occupied with a detail). */
+export type ConnectorStatus = 'Available' | 'Preparing' | 'Charging' | 'SuspendedEV' | 'SuspendedEVSE' | 'Finishing' | 'Reserved' | 'Unavailable' | 'Faulted' | 'Occupied';
+
+interface EventBase {
+  /** ISO-8601 UTC */
+  readonly at: string;
+  /** ISO-8601 UTC */
+  readonly receivedAt: string;
+}
+
+interface StationEventBase extends EventBase {
+  readonly stationId: string;
+}
+
+export interface StationConnected extends StationEventBase {
+  readonly type: 'StationConnected';
+  readonly protocol: ProtocolVersion;
+  readonly remoteAddress: string;
+  readonly securityProfile: number;
+}
+
+export interface StationDisconnected extends StationEventBase {
+  readonly type: 'StationDisconnected';
+  readonly reason: string;
+}
+
+export interface StationBooted extends StationEventBase {
+  readonly type: 'StationBooted';
+  readonly vendor: string;
+  readonly model: string;
+  readonly serialNumber: string | null;
+  readonly firmwareVersion: string | null;
+  /** What the registry answered: Accepted, Pending or Rejected. */
+  readonly registration: 'Accepted' | 'Pending' | 'Rejected';
+}
+
+export interface ConnectorStatusChanged extends StationEventBase {
+  readonly type: 'ConnectorStatusChanged';
+  /** 0 = the station as a whole. In 2.0.1 terms this is the EVSE id; `connectorId` within the EVSE is below. */
+  readonly evseId: number;
+  readonly connectorId: number;
+  readonly status: ConnectorStatus;
+  readonly errorCode: string | null;
+  readonly info: string | null;
+}
+
+export interface SessionStarted extends StationEventBase {
+  readonly type: 'SessionStarted';
+  readonly evseId: number;
+  readonly connectorId: number;
+  /** Voltyard's transaction id as text (1.6 integer ids and 2.0.1 string ids alike). */
+  readonly transactionId: string;
+  readonly idToken: string | null;
+  readonly meterStartKwh: number;
+}
+
+/** One meter reading, normalised: every present measurand in domain units; absent ones are null. */
+export interface MeterSampled extends StationEventBase {
+  readonly type: 'MeterSampled';
+  readonly evseId: number;
+  readonly connectorId: number;
+  readonly transactionId: string | null;
+  /** Sample.Periodic, Transaction.Begin, ... (OCPP ReadingContext, version-neutral spelling) */
+  readonly context: string;
+  readonly powerKw: number | null;
+  /** Energy.Active.Import.Register, cumulative */
+  readonly energyKwh: number | null;
+  readonly currentA: number | null;
+  readonly voltageV: number | null;
+  readonly socPercent: number | null;
+  readonly offeredPowerKw: number | null;
+  readonly currentOfferedA: number | null;
+  readonly temperatureC: number | null;
+  /** Per-phase values where the station reported phases: measurand key -> phase -> value (domain units). */
+  readonly phases: Readonly<Record<string, Readonly<Record<string, number>>>> | null;
+}
+
+export interface SessionEnded extends StationEventBase {
+  readonly type: 'SessionEnded';
+  readonly transactionId: string;
+  readonly evseId: number | null;
+  readonly connectorId: number | null;
+  readonly meterStopKwh: number | null;
+  readonly energyKwh: number | null;
+  readonly reason: string | null;
+  /** False when the stop arrived for a transaction Voltyard never saw start. */
+  readonly known: boolean;
+}
+
+export interface StationFault extends StationEventBase {
+  readonly type: 'StationFault';
+  readonly evseId: number;
+  readonly connectorId: number;
+  readonly errorCode: string;
+  readonly info: string | null;
+}
+
+export type ChargerEvent =
+  | StationConnected
+  | StationDisconnected
+  | StationBooted
+  | ConnectorStatusChanged
+  | SessionStarted
+  | MeterSampled
+  | SessionEnded
+  | StationFault;
+
+export type DomainEvent = ChargerEvent;

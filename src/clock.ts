@@ -1,0 +1,23 @@
+/**
+ * Time as a dependency. Everything that stamps or schedules on the server side takes a Clock, so the simulator can
+ * run a night at 60x or as fast as possible with a virtual clock. Planning and tariff code never takes one: it gets
+ * `now` as a plain input.
+ */
+export interface Clock {
+  /** Epoch milliseconds, UTC. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): ClockTimer;
+  clearTimeout(timer: ClockTimer): void;
+}
+
+export interface ClockTimer {
+  unref?(): unknown;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+};
+
+export const isoAt = (clock: Clock): string => new Date(clock.now()).toISOString();
