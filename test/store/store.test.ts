@@ -10,9 +10,9 @@ import { needService } from '../helpers/services.ts';
 import { createTempDatabase } from '../helpers/postgres.ts';
 import { captureLogs } from '../helpers/logger.ts';
 
-interface WidgetTables {
+type WidgetTables = {
   widget: { id: import('kysely').Generated<number>; name: string; at: string; power_kw: number; active: number };
-}
+};
 
 const widgetMigration: Migration = {
   name: '9000_test_widget',
