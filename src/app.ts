@@ -6,6 +6,7 @@ import { openStore, type Store } from './store/store.ts';
 import { createInProcessBus, type Bus } from './bus/bus.ts';
 import { createHttpApp } from './api/http.ts';
 import { adminKeyResolver, resolveAdminKey, type KeyResolver } from './api/auth.ts';
+import { startSystemRoutes } from './api/system.ts';
 
 /** What every context gets when the server is put together. */
 export interface Services {
@@ -74,6 +75,7 @@ export async function startVoltyard(config: Config, options: StartOptions = {}):
 /** The contexts that make up the server, in start order. Each registers its routes and bus handlers. */
 type ContextStarter = (services: Services) => Promise<Component>;
 const contexts: ContextStarter[] = [
+  startSystemRoutes,
 ];
 
 async function shutdown(logger: Logger, http: FastifyInstance | null, components: Component[], store: Store, bus: Bus | null): Promise<void> {
