@@ -1,9 +1,11 @@
 import { UsageError, type Command } from './command.ts';
 import { startCommand } from './commands/start.ts';
+import { planCommand } from './commands/plan.ts';
 
 /** Every subcommand, in the order `voltyard --help` lists them. */
 const commands: readonly Command[] = [
   startCommand,
+  planCommand,
 ];
 
 const overview = () => [

@@ -1,0 +1,141 @@
+// The planner's public contract: what the control loop hands in (DepotSnapshot) and gets back (Plan).
+// Power in kW, energy in kWh, instants in epoch milliseconds UTC.
+import type { Tariff } from '../energy/tariff.ts';
+
+/** A feeder, panel or the grid connection itself. Exactly one circuit has no parent: the root (grid connection). */
+export interface CircuitSpec {
+  readonly id: string;
+  readonly parentId: string | null;
+  /** Limit on the sum of everything below this circuit, kW. */
+  readonly maxPowerKw: number;
+}
+
+export interface ChargerSpec {
+  readonly id: string;
+  readonly circuitId: string;
+  readonly kind: 'AC' | 'DC';
+  readonly maxPowerKw: number;
+  /** AC only: a session is either off or at least this (e.g. 6 A × 3 phases × 230 V ≈ 4.1 kW). */
+  readonly minPowerKw?: number;
+  readonly phases?: 1 | 3;
+}
+
+/** Max charge power by state of charge, as (socPercent, maxPowerKw) points, linearly interpolated; applied conservatively. */
+export interface TaperPoint {
+  readonly socPercent: number;
+  readonly maxPowerKw: number;
+}
+
+/** What the planner knows about the battery, when it knows it. */
+export interface BatteryState {
+  readonly capacityKwh: number;
+  readonly socPercent: number;
+  readonly targetSocPercent: number;
+}
+
+/** A vehicle on a connector now (`kind: 'plugged'`) or expected back from its schedule (`kind: 'expected'`). */
+export interface SessionSpec {
+  readonly id: string;
+  readonly kind: 'plugged' | 'expected';
+  readonly chargerId: string;
+  readonly vehicleId?: string;
+  /** False when nobody told us which vehicle this is: the need comes from policy.unknownVehicleEnergyKwh. */
+  readonly known: boolean;
+  /** For expected sessions: when the vehicle plugs in. Plugged sessions are available from `now`. */
+  readonly arrivalMs?: number;
+  readonly departureMs: number;
+  /** Energy still to deliver. When absent, derived from `battery` (capacity × (target − soc)). */
+  readonly energyNeededKwh?: number;
+  readonly battery?: BatteryState;
+  /** The vehicle's own charge power limit (on-board charger for AC), kW. */
+  readonly vehicleMaxPowerKw?: number;
+  readonly taper?: readonly TaperPoint[];
+  /** Higher is served first when not everyone can be ready. Default 0. */
+  readonly priority?: number;
+}
+
+/** Other site load (building) from `fromMs` until the next entry, kW. */
+export interface LoadForecastStep {
+  readonly fromMs: number;
+  readonly loadKw: number;
+}
+
+export interface PlannerPolicy {
+  /** Every vehicle should reach this SoC as early as possible before the rest is scheduled for cost. 0 = off. */
+  readonly minSocPercent: number;
+  /** Need assumed for an unknown vehicle, kWh. */
+  readonly unknownVehicleEnergyKwh: number;
+  /**
+   * Share (0..1) of every session's need delivered as early as possible, like the minimum SoC. A hedge for when
+   * declared departures are unreliable: energy already delivered cannot be lost to an early departure. Default 0.
+   */
+  readonly earlyShare: number;
+}
+
+export interface DepotSnapshot {
+  readonly depotId: string;
+  /** IANA zone in which tariffs are read. */
+  readonly timeZone: string;
+  /** 1..60; default 15. */
+  readonly slotMinutes?: number;
+  /** Grid connection limit, kW; also capped by the root circuit's limit. */
+  readonly gridLimitKw: number;
+  readonly circuits: readonly CircuitSpec[];
+  readonly chargers: readonly ChargerSpec[];
+  readonly sessions: readonly SessionSpec[];
+  readonly otherLoadKw?: readonly LoadForecastStep[];
+  readonly tariff: Tariff;
+  /** Highest slot-average site power already metered in the current billing month, kW. */
+  readonly peakSoFarKw?: number;
+  readonly policy?: Partial<PlannerPolicy>;
+}
+
+export interface SessionPlan {
+  readonly sessionId: string;
+  readonly chargerId: string;
+  readonly kind: 'plugged' | 'expected';
+  /** Slot-average power per slot of the plan grid, kW. */
+  readonly powerKw: readonly number[];
+  readonly neededKwh: number;
+  readonly plannedKwh: number;
+  readonly shortfallKwh: number;
+  readonly departureMs: number;
+  /** Predicted SoC at departure, when the battery is known. */
+  readonly socAtDeparturePercent?: number;
+  readonly ready: boolean;
+  /** Why the plan looks the way it does for this vehicle, in words and numbers. */
+  readonly trace: readonly string[];
+}
+
+export interface CircuitLoad {
+  readonly circuitId: string;
+  readonly limitKw: number;
+  readonly loadKw: readonly number[];
+}
+
+export interface Plan {
+  readonly depotId: string;
+  readonly nowMs: number;
+  /** Slot boundaries: slot t is [slotStartsMs[t], slotStartsMs[t + 1]); the first slot may be short (it starts at now). */
+  readonly slotStartsMs: readonly number[];
+  readonly pricePerKwh: readonly number[];
+  readonly sessions: readonly SessionPlan[];
+  readonly circuits: readonly CircuitLoad[];
+  /** Charging plus other site load per slot, kW. */
+  readonly siteLoadKw: readonly number[];
+  /** The site power cap the planner chose to trade energy price against demand charge, kW. */
+  readonly siteCapKw: number;
+  readonly energyCost: number;
+  readonly demandChargeIncrement: number;
+  readonly totalCost: number;
+  readonly peakKw: number;
+  readonly currency: string;
+  /** Every session ready by departure. */
+  readonly allReady: boolean;
+  readonly shortfallKwh: number;
+}
+
+export interface PlanOptions {
+  /** The previous plan for the same depot: its site cap seeds the search, so a re-plan after one event is cheap. */
+  readonly previous?: Plan;
+}

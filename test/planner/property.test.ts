@@ -1,0 +1,71 @@
+// Property tests over generated depots (seeded): the planner against the exact LP solved by HiGHS.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseScenario } from '../../src/fleet/scenario.ts';
+import { buildProblem } from '../../src/planner/problem.ts';
+import { solve } from '../../src/planner/solve.ts';
+import { solveLp } from '../../src/planner/lp.ts';
+import { plan } from '../../src/planner/plan.ts';
+import { verifyPlan } from '../../src/planner/verify.ts';
+import { loadHighs } from '../../bench/planner/highs.ts';
+import { randomDepot } from '../../bench/planner/scenarios.ts';
+
+const highs = await loadHighs();
+const seeds = Array.from({ length: 30 }, (_, k) => k + 1);
+const depotOf = (seed: number) => parseScenario(randomDepot(seed, {
+  sessions: 6 + (seed % 5) * 4, levels: 1 + (seed % 3), fanout: 3, tightness: [0.3, 0.5, 0.8][seed % 3],
+}));
+
+test('never exceeds a limit: grid, every circuit, every charger, every vehicle, every slot', () => {
+  for (const seed of seeds) {
+    const sc = depotOf(seed);
+    assert.deepEqual(verifyPlan(sc.snapshot, plan(sc.snapshot, sc.nowMs)), [], `seed ${seed}`);
+  }
+});
+
+test('every departure met whenever the LP says it is feasible, and never more shortfall than the LP', () => {
+  let feasible = 0;
+  for (const seed of seeds) {
+    const sc = depotOf(seed);
+    const p = buildProblem(sc.snapshot, sc.nowMs);
+    const lp = solveLp(p, highs);
+    assert.equal(lp.status, 'Optimal', `seed ${seed}`);
+    const ours = solve(p);
+    const tol = 1e-6 * (1 + p.needKwh.reduce((a, b) => a + b, 0));
+    if (lp.shortfallKwh <= tol) {
+      feasible++;
+      assert.ok(ours.shortfallKwh <= 1e-5, `seed ${seed}: LP feasible, planner short ${ours.shortfallKwh}`);
+    }
+    assert.ok(ours.shortfallKwh <= lp.shortfallKwh + 1e-4, `seed ${seed}: ${ours.shortfallKwh} vs LP ${lp.shortfallKwh}`);
+  }
+  assert.ok(feasible >= 5 && feasible < seeds.length, `a mix of feasible and starved depots (${feasible} feasible)`);
+});
+
+test('cost (energy + demand charge) within 1% of the LP optimum at equal energy', () => {
+  for (const seed of seeds) {
+    const sc = depotOf(seed);
+    const p = buildProblem(sc.snapshot, sc.nowMs);
+    const lp = solveLp(p, highs);
+    const ours = solve(p);
+    if (Math.abs(ours.shortfallKwh - lp.shortfallKwh) > 1e-4) continue;
+    assert.ok(ours.total <= lp.total * 1.01 + 1e-6, `seed ${seed}: ${ours.total} vs LP ${lp.total}`);
+  }
+});
+
+test('determinism: the same generated depot gives the same plan', () => {
+  for (const seed of seeds.slice(0, 8)) {
+    const a = depotOf(seed);
+    const b = depotOf(seed);
+    assert.deepEqual(plan(a.snapshot, a.nowMs), plan(b.snapshot, b.nowMs), `seed ${seed}`);
+  }
+});
+
+test('warm start: re-planning with the previous plan gives the same readiness and a cost within 1%', () => {
+  for (const seed of seeds.slice(0, 10)) {
+    const sc = depotOf(seed);
+    const first = plan(sc.snapshot, sc.nowMs);
+    const again = plan(sc.snapshot, sc.nowMs, { previous: first });
+    assert.ok(Math.abs(again.shortfallKwh - first.shortfallKwh) < 1e-3, `seed ${seed}`);
+    assert.ok(again.totalCost <= first.totalCost * 1.01 + 1e-6, `seed ${seed}: ${again.totalCost} vs ${first.totalCost}`);
+  }
+});
