@@ -1,0 +1,76 @@
+/**
+ * What the rest of Voltyard can ask a station to do, in domain terms (kW, seconds, ISO instants). Each protocol
+ * version translates these to its own messages; nothing outside ocpp/ sees an OCPP payload.
+ */
+
+export type ProfilePurpose = 'StationMax' | 'TxDefault' | 'Tx';
+
+export interface ChargingSchedulePeriod {
+  /** Seconds from the schedule's start. */
+  readonly startOffsetS: number;
+  /** In the schedule's unit: kW, or A per phase. */
+  readonly limit: number;
+  readonly numberPhases?: number;
+}
+
+export interface ChargingLimitProfile {
+  readonly id: number;
+  readonly stackLevel: number;
+  readonly purpose: ProfilePurpose;
+  readonly kind: 'Absolute' | 'Relative' | 'Recurring';
+  readonly recurrency?: 'Daily' | 'Weekly';
+  /** Required for Tx profiles. */
+  readonly transactionId?: string;
+  readonly validFrom?: string;
+  readonly validTo?: string;
+  readonly schedule: {
+    readonly startAt?: string;
+    readonly durationS?: number;
+    /** kW at the domain edge; A only when the station accepts nothing else. */
+    readonly unit: 'kW' | 'A';
+    readonly periods: readonly ChargingSchedulePeriod[];
+    readonly minRate?: number;
+  };
+}
+
+export type StationCommand =
+  | { readonly type: 'RemoteStart'; readonly evseId?: number; readonly idToken: string; readonly profile?: ChargingLimitProfile }
+  | { readonly type: 'RemoteStop'; readonly transactionId: string }
+  | { readonly type: 'SetChargingProfile'; readonly evseId: number; readonly profile: ChargingLimitProfile }
+  | { readonly type: 'ClearChargingProfile'; readonly profileId?: number; readonly evseId?: number; readonly purpose?: ProfilePurpose; readonly stackLevel?: number }
+  | { readonly type: 'GetCompositeSchedule'; readonly evseId: number; readonly durationS: number; readonly unit?: 'kW' | 'A' }
+  | { readonly type: 'ChangeAvailability'; readonly evseId: number; readonly operative: boolean }
+  | { readonly type: 'ChangeConfiguration'; readonly key: string; readonly value: string }
+  | { readonly type: 'GetConfiguration'; readonly keys?: readonly string[] }
+  | { readonly type: 'Reset'; readonly kind: 'Hard' | 'Soft' }
+  | { readonly type: 'TriggerMessage'; readonly message: TriggerableMessage; readonly evseId?: number }
+  | { readonly type: 'UnlockConnector'; readonly evseId: number };
+
+export type TriggerableMessage = 'BootNotification' | 'DiagnosticsStatusNotification' | 'FirmwareStatusNotification' | 'Heartbeat' | 'MeterValues' | 'StatusNotification';
+
+export type CommandType = StationCommand['type'];
+
+export interface CompositeSchedule {
+  readonly evseId: number;
+  readonly startAt: string | null;
+  readonly durationS: number | null;
+  readonly unit: 'kW' | 'A';
+  readonly periods: readonly ChargingSchedulePeriod[];
+}
+
+/** The station's answer: its status word, plus the data the command asks for. */
+export interface CommandResult {
+  readonly status: string;
+  readonly schedule?: CompositeSchedule | null;
+  readonly configuration?: readonly { key: string; value: string | null; readonly: boolean }[];
+  readonly unknownKeys?: readonly string[];
+}
+
+/** Why a command did not get an answer. `code` is stable for clients; `detail` is for people. */
+export class CommandError extends Error {
+  readonly code: 'StationOffline' | 'Timeout' | 'StationError' | 'Invalid' | 'NotSupported';
+  constructor(code: CommandError['code'], detail: string) {
+    super(detail);
+    this.code = code;
+  }
+}

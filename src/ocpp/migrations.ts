@@ -1,0 +1,167 @@
+import type { Generated, Kysely } from 'kysely';
+import type { Migration } from '../store/migration.ts';
+
+/** The central system's tables: the station registry, connectors, transactions, meter samples and the message log. */
+export const ocppMigrations: readonly Migration[] = [
+  {
+    name: '0101_ocpp_stations',
+    async up(db: Kysely<unknown>, dialect) {
+      await db.schema.createTable('ocpp_stations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        // accepted: registered by an operator (or by the accept policy); pending: seen, waiting for an operator.
+        .addColumn('registration', 'text', (c) => c.notNull())
+        .addColumn('security_profile', 'integer', (c) => c.notNull())
+        .addColumn('password_hash', 'text')
+        .addColumn('vendor', 'text')
+        .addColumn('model', 'text')
+        .addColumn('serial_number', 'text')
+        .addColumn('firmware_version', 'text')
+        .addColumn('protocol', 'text')
+        .addColumn('online', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_seen_at', 'text')
+        .addColumn('last_boot_at', 'text')
+        .addColumn('firmware_status', 'text')
+        .addColumn('diagnostics_status', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema.createTable('ocpp_connectors')
+        .addColumn('station_id', 'text', (c) => c.notNull().references('ocpp_stations.id').onDelete('cascade'))
+        .addColumn('connector_id', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('error_code', 'text')
+        .addColumn('info', 'text')
+        .addColumn('vendor_error_code', 'text')
+        // The station's own timestamp of this status: a late StatusNotification never overwrites a newer one.
+        .addColumn('status_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ocpp_connectors_pk', ['station_id', 'connector_id'])
+        .execute();
+
+      await dialect.addIdColumn(db.schema.createTable('ocpp_transactions'), 'id')
+        .addColumn('station_id', 'text', (c) => c.notNull())
+        .addColumn('connector_id', 'integer')
+        .addColumn('id_tag', 'text')
+        .addColumn('id_tag_status', 'text')
+        .addColumn('started_at', 'text')
+        .addColumn('meter_start_wh', 'double precision')
+        .addColumn('stopped_at', 'text')
+        .addColumn('meter_stop_wh', 'double precision')
+        .addColumn('stop_reason', 'text')
+        .addColumn('stop_id_tag', 'text')
+        .addColumn('energy_kwh', 'double precision')
+        // A StopTransaction for a transaction we never saw start: the station's id, kept apart from our own ids.
+        .addColumn('reported_id', 'integer')
+        .addColumn('known', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('protocol', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      // A retried StartTransaction carries the same connector and timestamp: it must find the first one.
+      await db.schema.createIndex('ocpp_transactions_start').on('ocpp_transactions').columns(['station_id', 'connector_id', 'started_at']).unique().execute();
+      await db.schema.createIndex('ocpp_transactions_reported').on('ocpp_transactions').columns(['station_id', 'reported_id']).unique().execute();
+      await db.schema.createIndex('ocpp_transactions_open').on('ocpp_transactions').columns(['station_id', 'stopped_at']).execute();
+
+      await db.schema.createTable('ocpp_meter_samples')
+        .addColumn('station_id', 'text', (c) => c.notNull())
+        .addColumn('connector_id', 'integer', (c) => c.notNull())
+        .addColumn('transaction_id', 'integer')
+        .addColumn('sampled_at', 'text', (c) => c.notNull())
+        .addColumn('measurand', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('location', 'text', (c) => c.notNull())
+        .addColumn('context', 'text', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('unit', 'text', (c) => c.notNull())
+        .execute();
+      // Replayed MeterValues insert nothing new.
+      await db.schema.createIndex('ocpp_meter_samples_key').on('ocpp_meter_samples')
+        .columns(['station_id', 'connector_id', 'sampled_at', 'measurand', 'phase', 'location', 'context']).unique().execute();
+      await db.schema.createIndex('ocpp_meter_samples_tx').on('ocpp_meter_samples').columns(['transaction_id']).execute();
+
+      await dialect.addIdColumn(db.schema.createTable('ocpp_message_log'), 'id')
+        .addColumn('station_id', 'text', (c) => c.notNull())
+        .addColumn('direction', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('frame', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ocpp_message_log_at').on('ocpp_message_log').columns(['at']).execute();
+      await db.schema.createIndex('ocpp_message_log_station').on('ocpp_message_log').columns(['station_id', 'id']).execute();
+    },
+  },
+];
+
+export interface StationRow {
+  id: string;
+  registration: 'accepted' | 'pending';
+  security_profile: number;
+  password_hash: string | null;
+  vendor: string | null;
+  model: string | null;
+  serial_number: string | null;
+  firmware_version: string | null;
+  protocol: string | null;
+  online: number;
+  last_seen_at: string | null;
+  last_boot_at: string | null;
+  firmware_status: string | null;
+  diagnostics_status: string | null;
+  created_at: string;
+}
+
+export interface ConnectorRow {
+  station_id: string;
+  connector_id: number;
+  status: string;
+  error_code: string | null;
+  info: string | null;
+  vendor_error_code: string | null;
+  status_at: string;
+}
+
+export interface TransactionRow {
+  id: number;
+  station_id: string;
+  connector_id: number | null;
+  id_tag: string | null;
+  id_tag_status: string | null;
+  started_at: string | null;
+  meter_start_wh: number | null;
+  stopped_at: string | null;
+  meter_stop_wh: number | null;
+  stop_reason: string | null;
+  stop_id_tag: string | null;
+  energy_kwh: number | null;
+  reported_id: number | null;
+  known: number;
+  protocol: string;
+  created_at: string;
+}
+
+export interface MeterSampleRow {
+  station_id: string;
+  connector_id: number;
+  transaction_id: number | null;
+  sampled_at: string;
+  measurand: string;
+  phase: string;
+  location: string;
+  context: string;
+  value: number;
+  unit: string;
+}
+
+export interface MessageLogRow {
+  id: number;
+  station_id: string;
+  direction: 'in' | 'out';
+  at: string;
+  frame: string;
+}
+
+/** Type aliases, not interfaces: Kysely's withTables needs an index signature. */
+export type OcppTables = {
+  ocpp_stations: StationRow;
+  ocpp_connectors: ConnectorRow;
+  ocpp_transactions: Omit<TransactionRow, 'id'> & { id: Generated<number> };
+  ocpp_meter_samples: MeterSampleRow;
+  ocpp_message_log: Omit<MessageLogRow, 'id'> & { id: Generated<number> };
+};

@@ -1,0 +1,128 @@
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../log.ts';
+import { BatchWriter } from './batch.ts';
+import type { ConnectorRow, MeterSampleRow, MessageLogRow, OcppTables, StationRow, TransactionRow } from './migrations.ts';
+
+/** The central system's persistence: everything it stores goes through here, on SQLite and PostgreSQL alike. */
+export interface OcppRepository {
+  station(id: string): Promise<StationRow | null>;
+  stations(page: { limit: number; offset: number }): Promise<{ items: StationRow[]; total: number }>;
+  createStation(row: Pick<StationRow, 'id' | 'registration' | 'security_profile' | 'password_hash' | 'created_at'>): Promise<void>;
+  updateStation(id: string, patch: Partial<Omit<StationRow, 'id' | 'created_at'>>): Promise<void>;
+  deleteStation(id: string): Promise<boolean>;
+  connectors(stationIds: readonly string[]): Promise<ConnectorRow[]>;
+  /** Writes the status unless a newer one (by the station's timestamp) is stored. Returns whether it was applied. */
+  putConnectorStatus(row: ConnectorRow): Promise<boolean>;
+
+  transaction(id: number): Promise<TransactionRow | null>;
+  transactionByStart(stationId: string, connectorId: number, startedAt: string): Promise<TransactionRow | null>;
+  transactionByReportedId(stationId: string, reportedId: number): Promise<TransactionRow | null>;
+  openTransactions(stationId: string): Promise<TransactionRow[]>;
+  activeTransactionForTag(idTag: string): Promise<TransactionRow | null>;
+  transactions(filter: { stationId?: string; active?: boolean; limit: number; offset: number }): Promise<{ items: TransactionRow[]; total: number }>;
+  insertTransaction(row: Omit<TransactionRow, 'id'>): Promise<TransactionRow>;
+  stopTransaction(id: number, stop: Pick<TransactionRow, 'stopped_at' | 'meter_stop_wh' | 'stop_reason' | 'stop_id_tag' | 'energy_kwh'>): Promise<void>;
+
+  addSample(row: MeterSampleRow): void;
+  samples(filter: { transactionId: number; limit: number }): Promise<MeterSampleRow[]>;
+  latestSampleAt(stationId: string, connectorId: number): Promise<string | null>;
+  logMessage(row: Omit<MessageLogRow, 'id'>): void;
+  messages(filter: { stationId: string; limit: number; beforeId?: number }): Promise<MessageLogRow[]>;
+  pruneMessages(olderThan: string): Promise<number>;
+  flush(): Promise<void>;
+}
+
+export function ocppRepository(store: Store, logger: Logger): OcppRepository {
+  const db = store.db.withTables<OcppTables>();
+  const samples = new BatchWriter<MeterSampleRow>({
+    name: 'meter samples', size: 1000, intervalMs: 250, logger,
+    write: async (rows) => {
+      // PostgreSQL takes at most 65,535 bind parameters a statement; 10 columns × 1,000 rows stays well under.
+      await db.insertInto('ocpp_meter_samples').values(rows).onConflict((oc) => oc.doNothing()).execute();
+    },
+  });
+  const messages = new BatchWriter<Omit<MessageLogRow, 'id'>>({
+    name: 'message log', size: 2000, intervalMs: 500, logger,
+    write: async (rows) => { await db.insertInto('ocpp_message_log').values(rows).execute(); },
+  });
+
+  return {
+    station: async (id) => (await db.selectFrom('ocpp_stations').selectAll().where('id', '=', id).executeTakeFirst()) ?? null,
+    async stations({ limit, offset }) {
+      const items = await db.selectFrom('ocpp_stations').selectAll().orderBy('id').limit(limit).offset(offset).execute();
+      const { n } = await db.selectFrom('ocpp_stations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return { items, total: Number(n) };
+    },
+    async createStation(row) {
+      await db.insertInto('ocpp_stations').values({
+        ...row, vendor: null, model: null, serial_number: null, firmware_version: null, protocol: null, online: 0,
+        last_seen_at: null, last_boot_at: null, firmware_status: null, diagnostics_status: null,
+      }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    },
+    async updateStation(id, patch) {
+      if (Object.keys(patch).length === 0) return;
+      await db.updateTable('ocpp_stations').set(patch).where('id', '=', id).execute();
+    },
+    async deleteStation(id) {
+      const r = await db.deleteFrom('ocpp_stations').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+    connectors: async (ids) => ids.length === 0 ? [] :
+      db.selectFrom('ocpp_connectors').selectAll().where('station_id', 'in', ids).orderBy('station_id').orderBy('connector_id').execute(),
+    async putConnectorStatus(row) {
+      const result = await db.insertInto('ocpp_connectors').values(row)
+        .onConflict((oc) => oc.columns(['station_id', 'connector_id']).doUpdateSet({
+          status: row.status, error_code: row.error_code, info: row.info, vendor_error_code: row.vendor_error_code, status_at: row.status_at,
+        }).where('ocpp_connectors.status_at', '<=', row.status_at))
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+    },
+
+    transaction: async (id) => (await db.selectFrom('ocpp_transactions').selectAll().where('id', '=', id).executeTakeFirst()) ?? null,
+    transactionByStart: async (stationId, connectorId, startedAt) => (await db.selectFrom('ocpp_transactions').selectAll()
+      .where('station_id', '=', stationId).where('connector_id', '=', connectorId).where('started_at', '=', startedAt).executeTakeFirst()) ?? null,
+    transactionByReportedId: async (stationId, reportedId) => (await db.selectFrom('ocpp_transactions').selectAll()
+      .where('station_id', '=', stationId).where('reported_id', '=', reportedId).executeTakeFirst()) ?? null,
+    openTransactions: (stationId) => db.selectFrom('ocpp_transactions').selectAll()
+      .where('station_id', '=', stationId).where('stopped_at', 'is', null).orderBy('id').execute(),
+    activeTransactionForTag: async (idTag) => (await db.selectFrom('ocpp_transactions').selectAll()
+      .where('id_tag', '=', idTag).where('stopped_at', 'is', null).where('known', '=', 1).executeTakeFirst()) ?? null,
+    async transactions({ stationId, active, limit, offset }) {
+      let q = db.selectFrom('ocpp_transactions');
+      if (stationId) q = q.where('station_id', '=', stationId);
+      if (active === true) q = q.where('stopped_at', 'is', null);
+      if (active === false) q = q.where('stopped_at', 'is not', null);
+      const items = await q.selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute();
+      const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return { items, total: Number(n) };
+    },
+    insertTransaction: (row) => db.insertInto('ocpp_transactions').values(row).returningAll().executeTakeFirstOrThrow(),
+    async stopTransaction(id, stop) {
+      await db.updateTable('ocpp_transactions').set(stop).where('id', '=', id).execute();
+    },
+
+    addSample: (row) => samples.add(row),
+    samples: async ({ transactionId, limit }) => {
+      await samples.flush();
+      return db.selectFrom('ocpp_meter_samples').selectAll().where('transaction_id', '=', transactionId).orderBy('sampled_at').limit(limit).execute();
+    },
+    async latestSampleAt(stationId, connectorId) {
+      await samples.flush();
+      const row = await db.selectFrom('ocpp_meter_samples').select((eb) => eb.fn.max('sampled_at').as('at'))
+        .where('station_id', '=', stationId).where('connector_id', '=', connectorId).executeTakeFirst();
+      return (row?.at as string | null | undefined) ?? null;
+    },
+    logMessage: (row) => messages.add(row),
+    async messages({ stationId, limit, beforeId }) {
+      await messages.flush();
+      let q = db.selectFrom('ocpp_message_log').selectAll().where('station_id', '=', stationId);
+      if (beforeId !== undefined) q = q.where('id', '<', beforeId);
+      return q.orderBy('id', 'desc').limit(limit).execute();
+    },
+    async pruneMessages(olderThan) {
+      const r = await db.deleteFrom('ocpp_message_log').where('at', '<', olderThan).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+    flush: async () => { await Promise.all([samples.flush(), messages.flush()]); },
+  };
+}

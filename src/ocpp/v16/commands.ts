@@ -1,0 +1,104 @@
+import { CommandError, type ChargingLimitProfile, type CommandResult, type ProfilePurpose, type StationCommand } from '../commands.ts';
+import type { ChargingProfile, ChargingSchedule } from './messages.ts';
+
+/** Domain commands -> OCPP 1.6 calls, and their answers back. kW become W here and nowhere else. */
+
+const purpose16: Record<ProfilePurpose, ChargingProfile['chargingProfilePurpose']> = {
+  StationMax: 'ChargePointMaxProfile', TxDefault: 'TxDefaultProfile', Tx: 'TxProfile',
+};
+
+function transactionId16(id: string): number {
+  if (!/^\d{1,10}$/.test(id) || Number(id) > 2 ** 31 - 1) throw new CommandError('Invalid', `OCPP 1.6 transaction ids are integers; "${id}" is not one`);
+  return Number(id);
+}
+
+/** 1.6 limits are decimals with one place (multipleOf 0.1). */
+const tenth = (x: number) => Math.round(x * 10) / 10;
+
+export function profile16(p: ChargingLimitProfile): ChargingProfile {
+  if (p.purpose === 'Tx' && p.transactionId === undefined) throw new CommandError('Invalid', 'a Tx profile needs the transaction id');
+  const toRate = p.schedule.unit === 'kW' ? (kw: number) => tenth(kw * 1000) : tenth;
+  const schedule: ChargingSchedule = {
+    chargingRateUnit: p.schedule.unit === 'kW' ? 'W' : 'A',
+    chargingSchedulePeriod: p.schedule.periods.map((period) => ({
+      startPeriod: Math.round(period.startOffsetS), limit: toRate(period.limit),
+      ...(period.numberPhases !== undefined ? { numberPhases: period.numberPhases } : {}),
+    })),
+    ...(p.schedule.durationS !== undefined ? { duration: Math.round(p.schedule.durationS) } : {}),
+    ...(p.schedule.startAt !== undefined ? { startSchedule: p.schedule.startAt } : {}),
+    ...(p.schedule.minRate !== undefined ? { minChargingRate: toRate(p.schedule.minRate) } : {}),
+  };
+  return {
+    chargingProfileId: p.id,
+    stackLevel: p.stackLevel,
+    chargingProfilePurpose: purpose16[p.purpose],
+    chargingProfileKind: p.kind,
+    ...(p.recurrency ? { recurrencyKind: p.recurrency } : {}),
+    ...(p.transactionId !== undefined && p.purpose === 'Tx' ? { transactionId: transactionId16(p.transactionId) } : {}),
+    ...(p.validFrom ? { validFrom: p.validFrom } : {}),
+    ...(p.validTo ? { validTo: p.validTo } : {}),
+    chargingSchedule: schedule,
+  };
+}
+
+export function toV16Call(c: StationCommand): [string, Record<string, unknown>] {
+  switch (c.type) {
+    case 'RemoteStart':
+      if (c.profile && c.profile.purpose !== 'Tx') throw new CommandError('Invalid', 'RemoteStart takes only a Tx profile');
+      return ['RemoteStartTransaction', {
+        idTag: c.idToken,
+        ...(c.evseId !== undefined ? { connectorId: c.evseId } : {}),
+        // The transaction does not exist yet: 1.6 forbids a transactionId in this profile.
+        ...(c.profile ? { chargingProfile: (({ transactionId: _, ...rest }) => rest)(profile16({ ...c.profile, transactionId: '0' })) } : {}),
+      }];
+    case 'RemoteStop': return ['RemoteStopTransaction', { transactionId: transactionId16(c.transactionId) }];
+    case 'SetChargingProfile': return ['SetChargingProfile', { connectorId: c.evseId, csChargingProfiles: profile16(c.profile) }];
+    case 'ClearChargingProfile': return ['ClearChargingProfile', {
+      ...(c.profileId !== undefined ? { id: c.profileId } : {}),
+      ...(c.evseId !== undefined ? { connectorId: c.evseId } : {}),
+      ...(c.purpose ? { chargingProfilePurpose: purpose16[c.purpose] } : {}),
+      ...(c.stackLevel !== undefined ? { stackLevel: c.stackLevel } : {}),
+    }];
+    case 'GetCompositeSchedule': return ['GetCompositeSchedule', {
+      connectorId: c.evseId, duration: Math.round(c.durationS), ...(c.unit ? { chargingRateUnit: c.unit === 'kW' ? 'W' : 'A' } : {}),
+    }];
+    case 'ChangeAvailability': return ['ChangeAvailability', { connectorId: c.evseId, type: c.operative ? 'Operative' : 'Inoperative' }];
+    case 'ChangeConfiguration': return ['ChangeConfiguration', { key: c.key, value: c.value }];
+    case 'GetConfiguration': return ['GetConfiguration', c.keys ? { key: [...c.keys] } : {}];
+    case 'Reset': return ['Reset', { type: c.kind }];
+    case 'TriggerMessage': return ['TriggerMessage', { requestedMessage: c.message, ...(c.evseId !== undefined ? { connectorId: c.evseId } : {}) }];
+    case 'UnlockConnector': return ['UnlockConnector', { connectorId: c.evseId }];
+  }
+}
+
+interface CompositeConf {
+  status: string;
+  connectorId?: number;
+  scheduleStart?: string;
+  chargingSchedule?: ChargingSchedule;
+}
+
+export function fromV16Result(c: StationCommand, response: unknown): CommandResult {
+  const r = (response ?? {}) as Record<string, unknown>;
+  if (c.type === 'GetConfiguration') {
+    const keys = (r.configurationKey ?? []) as { key: string; readonly: boolean; value?: string }[];
+    return { status: 'Accepted', configuration: keys.map((k) => ({ key: k.key, value: k.value ?? null, readonly: k.readonly })), unknownKeys: (r.unknownKey ?? []) as string[] };
+  }
+  if (c.type === 'GetCompositeSchedule') {
+    const conf = r as unknown as CompositeConf;
+    const s = conf.chargingSchedule;
+    if (conf.status !== 'Accepted' || !s) return { status: conf.status, schedule: null };
+    const fromRate = s.chargingRateUnit === 'W' ? (w: number) => w / 1000 : (a: number) => a;
+    return {
+      status: conf.status,
+      schedule: {
+        evseId: conf.connectorId ?? c.evseId,
+        startAt: conf.scheduleStart ?? s.startSchedule ?? null,
+        durationS: s.duration ?? null,
+        unit: s.chargingRateUnit === 'W' ? 'kW' : 'A',
+        periods: s.chargingSchedulePeriod.map((p) => ({ startOffsetS: p.startPeriod, limit: fromRate(p.limit), ...(p.numberPhases !== undefined ? { numberPhases: p.numberPhases } : {}) })),
+      },
+    };
+  }
+  return { status: String(r.status ?? 'Accepted') };
+}
