@@ -1,0 +1,64 @@
+import type { Services, Component } from '../app.ts';
+import { fleetStore, type FleetStore } from '../fleet/depots.ts';
+import { tokenRegistry } from '../fleet/tokens.ts';
+import { controlRecords, type ControlRecords } from './records.ts';
+import { DepotController } from './controller.ts';
+import { registerControlRoutes } from '../api/control.ts';
+
+export { DepotController } from './controller.ts';
+
+/** The control loops of every depot in the store, fed from the bus. */
+export interface ControlPlane {
+  readonly fleet: FleetStore;
+  readonly records: ControlRecords;
+  controller(depotId: string): Promise<DepotController | null>;
+  controllers(): DepotController[];
+  /** The depot whose plan or fleet has this vehicle. */
+  controllerForVehicle(vehicleId: string): DepotController | null;
+}
+
+export async function startControl(services: Services): Promise<Component> {
+  const { store, clock, logger, bus } = services;
+  const fleet = fleetStore(store);
+  const records = controlRecords(store);
+  const tokens = tokenRegistry(store);
+  const controllers = new Map<string, DepotController>();
+
+  const make = async (depotId: string) => {
+    const c = new DepotController({ depotId, fleetStore: fleet, records, tokens, central: services.provided.centralSystem ?? null, clock, logger });
+    controllers.set(depotId, c);
+    await c.start();
+    return c;
+  };
+  for (const depotId of await fleet.depotIds()) await make(depotId);
+
+  const unsubscribe = bus.subscribeAll(async (event) => {
+    for (const c of controllers.values()) await c.handle(event);
+  });
+  const alertTimer = setInterval(() => { for (const c of controllers.values()) void c.evaluateAlerts().catch(() => undefined); }, 60_000);
+  alertTimer.unref();
+
+  const plane: ControlPlane = {
+    fleet, records,
+    async controller(depotId) {
+      return controllers.get(depotId) ?? ((await fleet.depotIds()).includes(depotId) ? make(depotId) : null);
+    },
+    controllers: () => [...controllers.values()],
+    controllerForVehicle(vehicleId) {
+      for (const c of controllers.values()) if (c.fleet?.vehicles.some((v) => v.vehicleId === vehicleId)) return c;
+      return null;
+    },
+  };
+  registerControlRoutes(services.http, services.keys, plane, clock);
+  return {
+    name: 'control',
+    async quiesce() {
+      unsubscribe();
+      clearInterval(alertTimer);
+      for (const c of controllers.values()) c.stop();
+    },
+    async stop() {
+      await Promise.all([...controllers.values()].map((c) => c.drain()));
+    },
+  };
+}

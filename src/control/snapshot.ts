@@ -1,0 +1,168 @@
+import type { DepotFleet, Departure } from '../fleet/depots.ts';
+import type { DepotSnapshot, SessionSpec, LoadForecastStep } from '../planner/types.ts';
+
+/**
+ * Live state + configuration -> the planner's snapshot. Pure: `nowMs` comes in, nothing is read.
+ */
+
+export interface LiveSession {
+  readonly chargerId: string;
+  readonly stationId: string;
+  readonly evseId: number;
+  readonly transactionId: string;
+  readonly idToken: string | null;
+  vehicleId: string | null;
+  identifiedBy: 'token' | 'bay' | 'telematics' | 'unknown';
+  readonly startedAtMs: number;
+  readonly meterStartKwh: number;
+  energyKwh: number | null;
+  powerKw: number | null;
+  powerAtMs: number | null;
+  /** Last instant any power flowed (> 0.1 kW). */
+  lastFlowAtMs: number | null;
+}
+
+export interface VehicleSoc {
+  readonly socPercent: number;
+  readonly atMs: number;
+  readonly source: 'charger' | 'telematics';
+}
+
+export interface Override {
+  /** Added to the departure's priority (boost / charge now). */
+  readonly priorityBoost?: number;
+  /** Replaces the departure time. */
+  readonly departureMs?: number;
+  /** Paused: planned at zero. */
+  readonly paused?: boolean;
+}
+
+export interface LiveView {
+  readonly sessions: readonly LiveSession[];
+  /** Chargers (planner ids) that can take commands: online and not faulted/unavailable. */
+  readonly usableChargers: ReadonlySet<string>;
+  readonly soc: ReadonlyMap<string, VehicleSoc>;
+  readonly overrides: ReadonlyMap<string, Override>;
+}
+
+export interface SnapshotResult {
+  readonly snapshot: DepotSnapshot;
+  /** Planner session id -> the live session it stands for (absent for expected arrivals). */
+  readonly live: ReadonlyMap<string, LiveSession>;
+  /** Vehicles charging on a charger we cannot control: their worst case is reserved as site load. */
+  readonly uncontrolledKw: number;
+}
+
+/** How long an unknown vehicle is assumed to stay, and a departure that has passed is given to finish. */
+const unknownDwellMs = 8 * 3_600_000;
+const overdueGraceMs = 30 * 60_000;
+
+/** The vehicle's departure that the current stay is for: the first one not yet past (with a little grace). */
+export function nextDeparture(departures: readonly Departure[], vehicleId: string, nowMs: number): Departure | null {
+  let best: Departure | null = null;
+  for (const d of departures) {
+    if (d.vehicleId !== vehicleId || d.departureMs <= nowMs - overdueGraceMs) continue;
+    if (!best || d.departureMs < best.departureMs) best = d;
+  }
+  return best;
+}
+
+export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, failSafeKw: ReadonlyMap<string, number>): SnapshotResult {
+  const { depot } = fleet;
+  const chargerById = new Map(fleet.chargers.map((c) => [c.id, c]));
+  const vehicleById = new Map(fleet.vehicles.map((v) => [v.vehicleId, v]));
+  const slotMs = depot.slotMinutes * 60_000;
+  const sessions: SessionSpec[] = [];
+  const live = new Map<string, LiveSession>();
+  const busyUntil = new Map<string, number>();
+  const plugged = new Set<string>();
+  let uncontrolledKw = 0;
+
+  for (const s of view.sessions) {
+    const charger = chargerById.get(s.chargerId);
+    if (!charger) continue;
+    if (!view.usableChargers.has(s.chargerId)) {
+      // Offline or faulted with a vehicle on it: it may run at its fail-safe share; keep that room for it.
+      uncontrolledKw += failSafeKw.get(charger.stationId) ?? charger.maxPowerKw;
+      continue;
+    }
+    const vehicle = s.vehicleId ? vehicleById.get(s.vehicleId) : undefined;
+    const departure = s.vehicleId ? nextDeparture(fleet.departures, s.vehicleId, nowMs) : null;
+    const override = s.vehicleId ? view.overrides.get(s.vehicleId) : undefined;
+    const id = `tx-${s.transactionId}`;
+    let departureMs = override?.departureMs ?? departure?.departureMs ?? s.startedAtMs + unknownDwellMs;
+    const overdue = departureMs <= nowMs + slotMs;
+    if (overdue) departureMs = nowMs + slotMs;
+    const delivered = s.energyKwh !== null ? Math.max(0, s.energyKwh - s.meterStartKwh) : 0;
+    let spec: SessionSpec;
+    if (vehicle && departure) {
+      const soc = view.soc.get(vehicle.vehicleId);
+      // The freshest SoC we have; else the SoC it was expected back with plus what went in since plug-in.
+      const socPercent = soc && soc.atMs >= s.startedAtMs - 600_000
+        ? soc.socPercent
+        : Math.min(100, (departure.arrivalSocPercent ?? 50) + 100 * delivered / vehicle.batteryKwh);
+      spec = {
+        id, kind: 'plugged', chargerId: charger.id, vehicleId: vehicle.vehicleId, known: true, departureMs,
+        ...(departure.energyNeededKwh !== null
+          ? { energyNeededKwh: Math.max(0, departure.energyNeededKwh - delivered) }
+          : { battery: { capacityKwh: vehicle.batteryKwh, socPercent, targetSocPercent: departure.targetSocPercent } }),
+        vehicleMaxPowerKw: charger.kind === 'AC' ? vehicle.acMaxPowerKw : vehicle.dcMaxPowerKw,
+        ...(vehicle.taper ? { taper: vehicle.taper } : {}),
+        priority: departure.priority + (override?.priorityBoost ?? 0),
+        departureEstimated: departure.estimated || overdue || override?.departureMs !== undefined,
+      };
+      plugged.add(vehicle.vehicleId);
+    } else {
+      // Unknown (or unscheduled) vehicle: conservative defaults, delivered early since we do not know when it leaves.
+      spec = { id, kind: 'plugged', chargerId: charger.id, known: false, departureMs, departureEstimated: true, ...(s.vehicleId ? { vehicleId: s.vehicleId } : {}) };
+      if (s.vehicleId) plugged.add(s.vehicleId);
+    }
+    if (override?.paused) spec = { ...spec, energyNeededKwh: 0, battery: undefined };
+    sessions.push(spec);
+    live.set(id, s);
+    busyUntil.set(charger.id, departureMs);
+  }
+
+  // Expected arrivals keep capacity for vehicles due back; a bay still taken waits until it frees up.
+  const expected = fleet.departures
+    .filter((d) => d.arrivalMs !== null && d.chargerId !== null && d.departureMs > nowMs && !plugged.has(d.vehicleId))
+    .filter((d) => d.arrivalMs! > nowMs - slotMs && view.usableChargers.has(d.chargerId!))
+    .sort((a, b) => a.arrivalMs! - b.arrivalMs!);
+  const seenVehicles = new Set<string>();
+  for (const d of expected) {
+    const vehicle = vehicleById.get(d.vehicleId);
+    const charger = chargerById.get(d.chargerId!);
+    if (!vehicle || !charger || seenVehicles.has(d.vehicleId)) continue;
+    const arrivalMs = Math.max(d.arrivalMs!, nowMs + 60_000, busyUntil.get(charger.id) ?? 0);
+    if (arrivalMs >= d.departureMs) continue;
+    seenVehicles.add(d.vehicleId);
+    sessions.push({
+      id: `exp-${d.id}`, kind: 'expected', chargerId: charger.id, vehicleId: vehicle.vehicleId, known: true, arrivalMs, departureMs: d.departureMs,
+      ...(d.energyNeededKwh !== null
+        ? { energyNeededKwh: d.energyNeededKwh }
+        : { battery: { capacityKwh: vehicle.batteryKwh, socPercent: d.arrivalSocPercent ?? 20, targetSocPercent: d.targetSocPercent } }),
+      vehicleMaxPowerKw: charger.kind === 'AC' ? vehicle.acMaxPowerKw : vehicle.dcMaxPowerKw,
+      ...(vehicle.taper ? { taper: vehicle.taper } : {}),
+      priority: d.priority, departureEstimated: d.estimated,
+    });
+    busyUntil.set(charger.id, d.departureMs);
+  }
+
+  const otherLoadKw: LoadForecastStep[] = uncontrolledKw > 0
+    ? addConstant(depot.otherLoadKw, uncontrolledKw, nowMs)
+    : [...depot.otherLoadKw];
+  return {
+    snapshot: {
+      depotId: depot.id, timeZone: depot.timeZone, slotMinutes: depot.slotMinutes, gridLimitKw: depot.gridLimitKw,
+      circuits: fleet.circuits, chargers: fleet.chargers.map(({ stationId: _s, evseId: _e, ...spec }) => spec),
+      sessions, otherLoadKw, tariff: depot.tariff, peakSoFarKw: depot.peakSoFarKw, policy: depot.policy,
+    },
+    live,
+    uncontrolledKw,
+  };
+}
+
+function addConstant(steps: readonly LoadForecastStep[], kw: number, nowMs: number): LoadForecastStep[] {
+  if (steps.length === 0 || steps[0].fromMs > nowMs) return [{ fromMs: nowMs, loadKw: kw }, ...steps.map((s) => ({ fromMs: s.fromMs, loadKw: s.loadKw + kw }))];
+  return steps.map((s) => ({ fromMs: s.fromMs, loadKw: s.loadKw + kw }));
+}
