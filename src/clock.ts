@@ -8,6 +8,11 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): ClockTimer;
   clearTimeout(timer: ClockTimer): void;
+  /**
+   * Marks work in flight (a re-plan, a command awaiting its answer). A virtual clock does not jump ahead until it is
+   * released, so simulated time never skips past work the real CPU is still doing. Real clocks need not implement it.
+   */
+  hold?(): () => void;
 }
 
 export interface ClockTimer {

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import type { Clock } from '../clock.ts';
 import type { DomainEvent } from './events.ts';
 
 export type EventType = DomainEvent['type'];
@@ -18,7 +19,8 @@ export interface Bus {
   drain(): Promise<void>;
 }
 
-export function createInProcessBus(logger: Logger): Bus {
+/** `clock`: while events are being handled a virtual clock is held, so simulated time never skips their handling. */
+export function createInProcessBus(logger: Logger, clock?: Clock): Bus {
   const log = logger.child({ module: 'bus' });
   const byType = new Map<string, Set<Handler<DomainEvent>>>();
   const all = new Set<Handler<DomainEvent>>();
@@ -26,6 +28,7 @@ export function createInProcessBus(logger: Logger): Bus {
   let running: Promise<void> | null = null;
 
   async function run(): Promise<void> {
+    const release = clock?.hold?.();
     while (queue.length > 0) {
       const event = queue.shift()!;
       const handlers = [...(byType.get(event.type) ?? []), ...all];
@@ -38,6 +41,7 @@ export function createInProcessBus(logger: Logger): Bus {
       }
     }
     running = null;
+    release?.();
   }
 
   return {

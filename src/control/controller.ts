@@ -52,6 +52,8 @@ export class DepotController {
   readonly overrides = new Map<string, Override>();
   readonly #caps = new Map<string, ChargerCapabilities>();
   readonly #applied = new Map<string, Applied>();
+  /** The schedule a charger had when it went offline: it keeps running it. */
+  readonly #lastApplied = new Map<string, Applied>();
   readonly #lastPushMs = new Map<string, number>();
   readonly pending = new Map<string, Pending>();
   readonly #notApplied = new Map<string, string>();
@@ -68,6 +70,8 @@ export class DepotController {
   #slotTimer: ClockTimer | null = null;
   #running: Promise<void> = Promise.resolve();
   #stopped = false;
+  readonly #timers = new Set<ClockTimer>();
+  readonly #inFlight = new Set<Promise<unknown>>();
   replans = 0;
 
   constructor(deps: ControllerDeps) {
@@ -79,6 +83,25 @@ export class DepotController {
   get fleet(): DepotFleet | null { return this.#fleet; }
   get mode(): OperatingMode { return this.#fleet?.depot.mode ?? 'shadow'; }
   #now(): number { return this.#d.clock.now(); }
+
+  #track(p: Promise<unknown>): void {
+    const release = this.#d.clock.hold?.();
+    const q = p.catch((err) => this.#log.error({ err }, 'control task failed')).finally(() => release?.());
+    this.#inFlight.add(q);
+    void q.finally(() => this.#inFlight.delete(q));
+  }
+
+  /** A timer that dies with the controller; its work is awaited at shutdown. */
+  #later(fn: () => Promise<unknown> | void, ms: number): void {
+    if (this.#stopped) return;
+    const t = this.#d.clock.setTimeout(() => {
+      this.#timers.delete(t);
+      if (this.#stopped) return;
+      this.#track(Promise.resolve(fn()));
+    }, ms);
+    t.unref?.();
+    this.#timers.add(t);
+  }
   #iso(ms = this.#now()): string { return new Date(ms).toISOString(); }
 
   /** Loads the configuration and rebuilds live state from the store and the chargers (after a restart too). */
@@ -104,7 +127,7 @@ export class DepotController {
     }
     // Ask every online station for fresh state, then re-apply everything (we do not know what survived).
     for (const stationId of stationIds) {
-      if (this.#stationOnline(stationId)) void this.#onStationUp(stationId, 'restart');
+      if (this.#stationOnline(stationId)) this.#track(this.#onStationUp(stationId, 'restart'));
     }
     this.requestReplan('start');
   }
@@ -144,11 +167,15 @@ export class DepotController {
         const online = event.type !== 'StationDisconnected';
         for (const c of chargers) this.chargerState.set(c.id, { ...(this.chargerState.get(c.id) ?? { status: null, errorCode: null }), online });
         if (event.type === 'StationDisconnected') {
-          // What it had is gone with the connection; a reconnect re-applies.
-          for (const c of chargers) this.#applied.delete(c.id);
+          // A reconnect re-applies; until then it runs what it has, which the plan keeps room for.
+          for (const c of chargers) {
+            const a = this.#applied.get(c.id);
+            if (a) this.#lastApplied.set(c.id, a);
+            this.#applied.delete(c.id);
+          }
           this.requestReplan(`${event.stationId} offline`);
         } else if (event.type === 'StationConnected' || event.registration === 'Accepted') {
-          void this.#onStationUp(event.stationId, event.type === 'StationConnected' ? 'connected' : 'booted');
+          this.#track(this.#onStationUp(event.stationId, event.type === 'StationConnected' ? 'connected' : 'booted'));
           this.requestReplan(`${event.stationId} ${event.type === 'StationConnected' ? 'connected' : 'booted'}`);
         }
         return;
@@ -173,6 +200,7 @@ export class DepotController {
           if (s.stationId === event.stationId && s.transactionId === event.transactionId) {
             this.sessions.delete(chargerId);
             this.#applied.delete(chargerId);
+            this.#lastApplied.delete(chargerId);
             this.pending.delete(chargerId);
             this.#overLimit.delete(chargerId);
             this.requestReplan(`session ended on ${chargerId}`);
@@ -277,7 +305,7 @@ export class DepotController {
     this.#applied.delete(charger.id);
     this.#log.warn({ chargerId: charger.id, why, attempts: n }, 'charger drifted from its profile; re-applying');
     if (n >= 3) this.#notApplied.set(charger.id, why);
-    void this.#reconcile(this.planId, true);
+    this.#track(this.#reconcile(this.planId, true));
   }
 
   requestReplan(trigger: string): void {
@@ -293,7 +321,8 @@ export class DepotController {
     this.#replanTimer = this.#d.clock.setTimeout(() => {
       this.#replanTimer = null;
       const triggers = this.#triggers.splice(0);
-      this.#running = this.#running.then(() => this.#replan(triggers)).catch((err) => this.#log.error({ err }, 're-plan failed'));
+      const release = this.#d.clock.hold?.();
+      this.#running = this.#running.then(() => this.#replan(triggers)).catch((err) => this.#log.error({ err }, 're-plan failed')).finally(() => release?.());
     }, debounceMs);
     this.#replanTimer.unref?.();
   }
@@ -312,7 +341,15 @@ export class DepotController {
     const nowMs = this.#now();
     const usable = this.#usable();
     const shares = failSafeShares(fleet);
-    const { snapshot, live } = buildSnapshot(fleet, { sessions: [...this.sessions.values()], usableChargers: usable, soc: this.soc, overrides: this.overrides }, nowMs, shares);
+    const chargerById = new Map(fleet.chargers.map((c) => [c.id, c]));
+    const uncontrolled = (chargerId: string, atMs: number) => {
+      const applied = this.#applied.get(chargerId) ?? this.#lastApplied.get(chargerId);
+      const limit = applied ? limitAt(applied.steps, atMs) : null;
+      const charger = chargerById.get(chargerId)!;
+      const share = (shares.get(charger.stationId) ?? charger.maxPowerKw) / Math.max(1, this.#stationChargers(charger.stationId).length);
+      return limit ?? share;
+    };
+    const { snapshot, live } = buildSnapshot(fleet, { sessions: [...this.sessions.values()], usableChargers: usable, soc: this.soc, overrides: this.overrides }, nowMs, uncontrolled);
     const started = performance.now();
     let plan: Plan;
     try {
@@ -384,8 +421,7 @@ export class DepotController {
       const last = this.#lastPushMs.get(charger.id) ?? -Infinity;
       if (!decrease && !force && nowMs - last < minPushIntervalMs && applied) {
         const wait = minPushIntervalMs - (nowMs - last);
-        const t = this.#d.clock.setTimeout(() => void this.#reconcile(this.planId, false), wait + 1);
-        t.unref?.();
+        this.#later(() => this.#reconcile(this.planId, false), wait + 1);
         continue;
       }
       pushes.push(this.#push(charger, steps, s.transactionId, planId));
@@ -409,14 +445,16 @@ export class DepotController {
 
   async #send(stationId: string, command: StationCommand, planId: number | null): Promise<{ status: string; result?: unknown } | { error: CommandError }> {
     const central = this.#d.central;
-    if (!central) return { error: new CommandError('StationOffline', 'no central system') };
+    if (!central || this.#stopped) return { error: new CommandError('StationOffline', this.#stopped ? 'control loop stopped' : 'no central system') };
     const at = this.#iso();
     try {
       const result = await central.send(stationId, command);
+      if (this.#stopped) return { status: result.status, result };
       await this.#d.records.saveCommand({ planId, depotId: this.depotId, stationId, at, command, outcome: result.status, answer: result });
       return { status: result.status, result };
     } catch (err) {
       const error = err instanceof CommandError ? err : new CommandError('StationError', (err as Error).message);
+      if (this.#stopped) return { error };
       await this.#d.records.saveCommand({ planId, depotId: this.depotId, stationId, at, command, outcome: error.code, answer: { detail: error.message } });
       return { error };
     }
@@ -431,8 +469,7 @@ export class DepotController {
     if (this.sessions.get(charger.id)?.transactionId !== transactionId) return;
     if ('status' in answer && answer.status === 'Accepted') {
       this.#applied.set(charger.id, { steps, transactionId, atMs: this.#now() });
-      const t = this.#d.clock.setTimeout(() => void this.#verify(charger, transactionId, planId), verifyAfterMs);
-      t.unref?.();
+      this.#later(() => this.#verify(charger, transactionId, planId), verifyAfterMs);
       return;
     }
     if ('status' in answer) {
@@ -446,8 +483,7 @@ export class DepotController {
       return this.#push(charger, retrySteps, transactionId, planId, attempt + 1);
     }
     if (answer.error.code !== 'StationOffline' && attempt < 3) {
-      const t = this.#d.clock.setTimeout(() => void this.#push(charger, steps, transactionId, planId, attempt + 1), 2000 * attempt);
-      t.unref?.();
+      this.#later(() => this.#push(charger, steps, transactionId, planId, attempt + 1), 2000 * attempt);
     }
   }
 
@@ -555,9 +591,12 @@ export class DepotController {
     this.#stopped = true;
     if (this.#replanTimer) this.#d.clock.clearTimeout(this.#replanTimer);
     if (this.#slotTimer) this.#d.clock.clearTimeout(this.#slotTimer);
+    for (const t of this.#timers) this.#d.clock.clearTimeout(t);
+    this.#timers.clear();
   }
 
   async drain(): Promise<void> {
     await this.#running;
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 }

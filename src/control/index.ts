@@ -19,7 +19,7 @@ export interface ControlPlane {
 
 export async function startControl(services: Services): Promise<Component> {
   const { store, clock, logger, bus } = services;
-  const fleet = fleetStore(store);
+  const fleet = fleetStore(store, { clock });
   const records = controlRecords(store);
   const tokens = tokenRegistry(store);
   const controllers = new Map<string, DepotController>();
@@ -50,6 +50,7 @@ export async function startControl(services: Services): Promise<Component> {
     },
   };
   registerControlRoutes(services.http, services.keys, plane, clock);
+  services.provided.controlPlane = plane;
   return {
     name: 'control',
     async quiesce() {

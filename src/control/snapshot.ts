@@ -67,7 +67,13 @@ export function nextDeparture(departures: readonly Departure[], vehicleId: strin
   return best;
 }
 
-export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, failSafeKw: ReadonlyMap<string, number>): SnapshotResult {
+/**
+ * What a charger we cannot reach will draw: it keeps running the schedule we last gave it (profiles live on the
+ * charger), and after that its fail-safe default.
+ */
+export type UncontrolledLoad = (chargerId: string, atMs: number) => number;
+
+export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, uncontrolled: UncontrolledLoad): SnapshotResult {
   const { depot } = fleet;
   const chargerById = new Map(fleet.chargers.map((c) => [c.id, c]));
   const vehicleById = new Map(fleet.vehicles.map((v) => [v.vehicleId, v]));
@@ -77,13 +83,15 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
   const busyUntil = new Map<string, number>();
   const plugged = new Set<string>();
   let uncontrolledKw = 0;
+  const unreachable: string[] = [];
 
   for (const s of view.sessions) {
     const charger = chargerById.get(s.chargerId);
     if (!charger) continue;
     if (!view.usableChargers.has(s.chargerId)) {
-      // Offline or faulted with a vehicle on it: it may run at its fail-safe share; keep that room for it.
-      uncontrolledKw += failSafeKw.get(charger.stationId) ?? charger.maxPowerKw;
+      // Offline or faulted with a vehicle on it: keep room for what it may still draw.
+      unreachable.push(charger.id);
+      uncontrolledKw += uncontrolled(charger.id, nowMs);
       continue;
     }
     const vehicle = s.vehicleId ? vehicleById.get(s.vehicleId) : undefined;
@@ -148,8 +156,8 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
     busyUntil.set(charger.id, d.departureMs);
   }
 
-  const otherLoadKw: LoadForecastStep[] = uncontrolledKw > 0
-    ? addConstant(depot.otherLoadKw, uncontrolledKw, nowMs)
+  const otherLoadKw = unreachable.length > 0
+    ? withUncontrolled(depot.otherLoadKw, unreachable, uncontrolled, nowMs, slotMs)
     : [...depot.otherLoadKw];
   return {
     snapshot: {
@@ -162,7 +170,17 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
   };
 }
 
-function addConstant(steps: readonly LoadForecastStep[], kw: number, nowMs: number): LoadForecastStep[] {
-  if (steps.length === 0 || steps[0].fromMs > nowMs) return [{ fromMs: nowMs, loadKw: kw }, ...steps.map((s) => ({ fromMs: s.fromMs, loadKw: s.loadKw + kw }))];
-  return steps.map((s) => ({ fromMs: s.fromMs, loadKw: s.loadKw + kw }));
+/** Other site load plus the unreachable chargers' draw, sampled at every slot boundary of the next 48 h. */
+function withUncontrolled(steps: readonly LoadForecastStep[], chargers: readonly string[], draw: UncontrolledLoad, nowMs: number, slotMs: number): LoadForecastStep[] {
+  const out: LoadForecastStep[] = [];
+  const base = (ms: number) => {
+    let kw = 0;
+    for (const s of steps) if (s.fromMs <= ms) kw = s.loadKw;
+    return kw;
+  };
+  for (let ms = Math.floor(nowMs / slotMs) * slotMs, end = nowMs + 48 * 3_600_000; ms <= end; ms += slotMs) {
+    const at = Math.max(ms, nowMs);
+    out.push({ fromMs: ms, loadKw: base(at) + chargers.reduce((a, c) => a + draw(c, at), 0) });
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import type { OperatingMode } from '../../src/fleet/depots.ts';
 import { captureLogs } from '../helpers/logger.ts';
 
 /** A small depot around `nowMs`: `n` AC bays of 7.2 kW on one panel, a site limit, vans due to leave in hours. */
-export function smallDepot(nowMs: number, options: { n?: number; bays?: number; gridLimitKw?: number; departuresH?: number[]; priorities?: number[] } = {}) {
+export function smallDepot(nowMs: number, options: { n?: number; bays?: number; gridLimitKw?: number; departuresH?: number[]; arrivalsH?: number[]; priorities?: number[] } = {}) {
   const n = options.n ?? 3;
   const bays = Math.max(n, options.bays ?? n);
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -19,7 +19,7 @@ export function smallDepot(nowMs: number, options: { n?: number; bays?: number; 
     chargers: Array.from({ length: bays }, (_, k) => ({ id: `AC-${k + 1}`, circuitId: 'panel', kind: 'AC', maxPowerKw: 7.2, minPowerKw: 1.4, phases: 1 })),
     vehicles: Array.from({ length: n }, (_, k) => ({ id: `van-${k + 1}`, batteryKwh: 40, acMaxPowerKw: 7.2, dcMaxPowerKw: 50 })),
     sessions: Array.from({ length: n }, (_, k) => ({
-      id: `s-${k + 1}`, vehicleId: `van-${k + 1}`, chargerId: `AC-${k + 1}`, arrival: iso(nowMs + 60_000),
+      id: `s-${k + 1}`, vehicleId: `van-${k + 1}`, chargerId: `AC-${k + 1}`, arrival: iso(nowMs + (options.arrivalsH?.[k] !== undefined ? options.arrivalsH[k] * 3_600_000 : 60_000)),
       departure: iso(nowMs + (options.departuresH?.[k] ?? 8 + k) * 3_600_000), socPercent: 30, targetSocPercent: 80,
       ...(options.priorities?.[k] ? { priority: options.priorities[k] } : {}),
     })),

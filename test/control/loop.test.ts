@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootCharger, type TestCharger } from '../helpers/charger.ts';
+import { bootCharger, connectCharger, type TestCharger } from '../helpers/charger.ts';
 import { startOcppServer, waitFor, type OcppTestServer } from '../ocpp/helpers.ts';
 import { importInto, smallDepot } from './helpers.ts';
 
 interface ProfileCall { connectorId: number; csChargingProfiles: { chargingProfilePurpose: string; chargingProfileId: number; transactionId?: number; chargingSchedule: { chargingRateUnit: string; chargingSchedulePeriod: { startPeriod: number; limit: number }[] } } }
 
 /** A charger that accepts profiles and reports its composite schedule as the lowest limit in force, like a real one. */
-async function smartCharger(server: OcppTestServer, id: string, options: { onlyAmperes?: boolean } = {}) {
+async function smartCharger(server: OcppTestServer, id: string, options: { onlyAmperes?: boolean; reconnect?: boolean } = {}) {
   const profiles: ProfileCall[] = [];
-  const charger: TestCharger = await bootCharger(server.url, id, {
+  const charger: TestCharger = await (options.reconnect ? connectCharger : bootCharger)(server.url, id, {
     handlers: {
       SetChargingProfile: (p: ProfileCall) => {
         if (options.onlyAmperes && p.csChargingProfiles.chargingSchedule.chargingRateUnit !== 'A') return { status: 'Rejected' };
@@ -116,5 +116,89 @@ test('a charger that only takes amperes gets its limits in A after one rejection
     await c.charger.close();
   } finally {
     await server.stop();
+  }
+});
+
+const lastTx = (c: { txProfiles(): ProfileCall[] }) => c.txProfiles().at(-1)!.csChargingProfiles;
+const nowLimitW = (c: { txProfiles(): ProfileCall[] }) => lastTx(c).chargingSchedule.chargingSchedulePeriod[0].limit;
+
+test('a charger going offline mid-session: the plan keeps room for what it still runs, the others are re-planned, an alert is raised', async () => {
+  const nowMs = Date.now();
+  // van-3 leaves first, so AC-3 is charging when it drops off.
+  const dataDir = await importInto(null, smallDepot(nowMs, { n: 3, gridLimitKw: 12, departuresH: [8, 9, 3] }));
+  const server = await startOcppServer({ dataDir });
+  try {
+    const chargers = await Promise.all(['AC-1', 'AC-2', 'AC-3'].map((id) => smartCharger(server, id)));
+    await Promise.all(chargers.map((c, k) => c.charger.call('StartTransaction', { connectorId: 1, idTag: `van-${k + 1}`, meterStart: 0, timestamp: new Date().toISOString() })));
+    await waitFor('Tx profiles', () => chargers.every((c) => c.txProfiles().length >= 1));
+    await server.services.bus.drain();
+    const runningKw = nowLimitW(chargers[2]) / 1000;
+    assert.ok(runningKw > 0);
+    const before = (await (await server.api('/api/depots/small/plan')).json()).planId;
+    await chargers[2].charger.close();
+    await waitFor('a charger-down alert', async () => (await (await server.api('/api/alerts?open=true')).json()).items.find((a: { kind: string; chargerId: string }) => a.kind === 'charger-down' && a.chargerId === 'AC-3'));
+    const after = await (await server.api('/api/depots/small/plan')).json();
+    assert.ok(after.planId > before);
+    assert.deepEqual(after.plan.sessions.map((s: { chargerId: string }) => s.chargerId).sort(), ['AC-1', 'AC-2'], 'the offline charger is out of the plan');
+    // Site load in the plan includes what AC-3 may still draw, and the whole stays under 12 kW.
+    assert.ok(after.plan.siteLoadKw[0] <= 12 + 1e-6);
+    const reserve = after.plan.siteLoadKw[0] - after.plan.circuits.find((c: { circuitId: string }) => c.circuitId === 'panel').loadKw[0];
+    assert.ok(Math.abs(reserve - runningKw) < 0.2, `room kept for the offline charger: ${reserve} kW, it runs ${runningKw} kW`);
+    for (const c of chargers.slice(0, 2)) await c.charger.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a late high-priority arrival takes power from vans that can wait', async () => {
+  // van-3 was due an hour ago (so no room is kept for it any more); it shows up now and leaves in 1.5 h.
+  const nowMs = Date.now();
+  const scenario = smallDepot(nowMs, { n: 3, gridLimitKw: 8, departuresH: [3, 3.5, 1.5], arrivalsH: [0, 0, -1], priorities: [0, 0, 5] });
+  const dataDir = await importInto(null, scenario);
+  const server = await startOcppServer({ dataDir });
+  try {
+    const chargers = await Promise.all(['AC-1', 'AC-2', 'AC-3'].map((id) => smartCharger(server, id)));
+    await Promise.all(chargers.slice(0, 2).map((c, k) => c.charger.call('StartTransaction', { connectorId: 1, idTag: `van-${k + 1}`, meterStart: 0, timestamp: new Date().toISOString() })));
+    await waitFor('the first two have profiles', () => chargers.slice(0, 2).every((c) => c.txProfiles().length >= 1));
+    const early = chargers.slice(0, 2).map(nowLimitW);
+    await chargers[2].charger.call('StartTransaction', { connectorId: 1, idTag: 'van-3', meterStart: 0, timestamp: new Date().toISOString() });
+    await waitFor('van-3 has a profile', () => chargers[2].txProfiles().length >= 1);
+    await server.services.bus.drain();
+    const urgent = nowLimitW(chargers[2]);
+    const others = chargers.slice(0, 2).map(nowLimitW);
+    assert.ok(urgent >= 7000, `van-3 leaves in 1.5 h with priority: ${urgent} W`);
+    assert.ok(others.reduce((a, b) => a + b, 0) < early.reduce((a, b) => a + b, 0), `the others gave way: ${early} -> ${others}`);
+    assert.ok(urgent + others.reduce((a, b) => a + b, 0) <= 8000 + 1);
+    for (const c of chargers) await c.charger.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a Voltyard restart in the middle of the night: sessions are rebuilt from the store and the chargers, profiles re-applied', async () => {
+  const nowMs = Date.now();
+  const dataDir = await importInto(null, smallDepot(nowMs, { n: 2, gridLimitKw: 10 }));
+  const first = await startOcppServer({ dataDir });
+  const txIds: number[] = [];
+  try {
+    const chargers = await Promise.all(['AC-1', 'AC-2'].map((id) => smartCharger(first, id)));
+    for (const [k, c] of chargers.entries()) txIds.push((await c.charger.call<{ transactionId: number }>('StartTransaction', { connectorId: 1, idTag: `van-${k + 1}`, meterStart: 0, timestamp: new Date().toISOString() })).transactionId);
+    await waitFor('Tx profiles', () => chargers.every((c) => c.txProfiles().length >= 1));
+    for (const c of chargers) await c.charger.close();
+  } finally {
+    await first.stop({ keepData: true });
+  }
+  const second = await startOcppServer({ dataDir });
+  try {
+    // The chargers reconnect without rebooting: their transactions go on.
+    const chargers = await Promise.all(['AC-1', 'AC-2'].map((id) => smartCharger(second, id, { reconnect: true })));
+    await waitFor('Tx profiles again after the restart', () => chargers.every((c) => c.txProfiles().length >= 1), 8000);
+    chargers.forEach((c, k) => assert.equal(lastTx(c).transactionId, txIds[k]));
+    assert.ok(chargers.every((c) => c.profiles.some((p) => p.csChargingProfiles.chargingProfilePurpose === 'ChargePointMaxProfile')), 'fail-safe set again');
+    const why = await (await second.api('/api/vehicles/van-2/why')).json();
+    assert.equal(why.identifiedBy, 'token');
+    for (const c of chargers) await c.charger.close();
+  } finally {
+    await second.stop();
   }
 });
