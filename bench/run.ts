@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const benches = ['planner', 'ocpp', 'telematics'];
+const benches = ['planner', 'ocpp', 'telematics', 'sim', 'dashboard'];
 let failed = 0;
 for (const name of benches) {
   console.log(`\n=== bench:${name}`);

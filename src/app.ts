@@ -7,6 +7,17 @@ import { createInProcessBus, type Bus } from './bus/bus.ts';
 import { createHttpApp } from './api/http.ts';
 import { adminKeyResolver, resolveAdminKey, type KeyResolver } from './api/auth.ts';
 import { startSystemRoutes } from './api/system.ts';
+import { startTokenRoutes } from './api/tokens.ts';
+import { startOcpp, type CentralSystem } from './ocpp/index.ts';
+import { startControl } from './control/index.ts';
+import { startTelematics } from './telematics/index.ts';
+import { chainKeyResolvers, keyStore } from './api/keys.ts';
+import { startAccessRoutes } from './api/access.ts';
+import type { AuditTrail } from './api/audit.ts';
+import type { ControlPlane } from './control/index.ts';
+import { startFleetRoutes } from './api/fleet.ts';
+import { startLiveEvents } from './api/events.ts';
+import { startDashboard } from './api/dashboard.ts';
 
 /** What every context gets when the server is put together. */
 export interface Services {
@@ -17,6 +28,16 @@ export interface Services {
   readonly bus: Bus;
   readonly http: FastifyInstance;
   readonly keys: KeyResolver;
+  /** What contexts offer each other once started (a context starts after those it uses). */
+  readonly provided: Provided;
+}
+
+export interface Provided {
+  centralSystem?: CentralSystem;
+  /** The audit log and its route helper (api/access.ts). */
+  audit?: AuditTrail;
+  /** The depots' control loops (control/index.ts). */
+  controlPlane?: ControlPlane;
 }
 
 /** A running part of the server; `stop` is called in reverse start order at shutdown. */
@@ -49,10 +70,11 @@ export async function startVoltyard(config: Config, options: StartOptions = {}):
   const components: Component[] = [];
   let http: FastifyInstance | null = null;
   try {
-    const bus = createInProcessBus(logger);
+    const bus = createInProcessBus(logger, clock);
     http = await createHttpApp(config, logger);
-    const keys = adminKeyResolver(resolveAdminKey(config.adminKey, config.dataDir, logger));
-    const services: Services = { config, logger, clock, store, bus, http, keys };
+    // The configured admin key first, then the stored (hashed) API keys.
+    const keys = chainKeyResolvers(adminKeyResolver(resolveAdminKey(config.adminKey, config.dataDir, logger)), keyStore(store).resolver);
+    const services: Services = { config, logger, clock, store, bus, http, keys, provided: {} };
 
     for (const start of contexts) components.push(await start(services));
 
@@ -76,6 +98,14 @@ export async function startVoltyard(config: Config, options: StartOptions = {}):
 type ContextStarter = (services: Services) => Promise<Component>;
 const contexts: ContextStarter[] = [
   startSystemRoutes,
+  startAccessRoutes,
+  startTokenRoutes,
+  startOcpp,
+  startControl,
+  startTelematics,
+  startFleetRoutes,
+  startLiveEvents,
+  startDashboard,
 ];
 
 async function shutdown(logger: Logger, http: FastifyInstance | null, components: Component[], store: Store, bus: Bus | null): Promise<void> {

@@ -46,9 +46,12 @@ export function presentedKey(request: FastifyRequest): string | null {
   return typeof apiKey === 'string' ? apiKey : null;
 }
 
+/** Marks the functions `requireRole` makes, so the access context can run them before body validation. */
+export const authCheck = Symbol('voltyard.authCheck');
+
 /** A preHandler that lets the request through only for a key with at least `role`. */
 export function requireRole(resolve: KeyResolver, role: Role) {
-  return async (request: FastifyRequest): Promise<void> => {
+  return Object.assign(async (request: FastifyRequest): Promise<void> => {
     const key = presentedKey(request);
     const principal = key ? await resolve(key) : null;
     if (!principal) {
@@ -58,5 +61,5 @@ export function requireRole(resolve: KeyResolver, role: Role) {
       throw new HttpProblem({ title: 'Forbidden', status: 403, detail: `this action needs the ${role} role; the key has ${principal.role}` });
     }
     (request as FastifyRequest & { principal?: Principal }).principal = principal;
-  };
+  }, { [authCheck]: true });
 }

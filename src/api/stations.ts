@@ -39,6 +39,8 @@ const transactionSchema = {
     meterStartKwh: { type: ['number', 'null'] }, meterStopKwh: { type: ['number', 'null'] }, energyKwh: { type: ['number', 'null'] },
     stopReason: { type: ['string', 'null'] }, known: { type: 'boolean' }, reportedId: { type: ['integer', 'null'] }, protocol: { type: 'string' },
     active: { type: 'boolean' },
+    stationTransactionId: { type: ['string', 'null'], description: 'OCPP 2.0.1: the station\'s own transaction id' },
+    evEnergyRequestKwh: { type: ['number', 'null'], description: 'what the vehicle asked for (ISO 15118)' }, evDepartureAt: { type: ['string', 'null'] },
   },
 } as const;
 
@@ -64,10 +66,14 @@ const profileSchema = {
 } as const;
 const evse = { type: 'integer', minimum: 0, description: 'connector (1.6) / EVSE (2.0.1); 0 = the whole station' } as const;
 const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, properties, required });
+const variableRef = {
+  component: { type: 'string', minLength: 1, maxLength: 50 }, variable: { type: 'string', minLength: 1, maxLength: 50 }, evseId: { type: 'integer', minimum: 0 },
+  componentInstance: { type: 'string', maxLength: 50 }, variableInstance: { type: 'string', maxLength: 50 }, attribute: { type: 'string', enum: ['Actual', 'Target', 'MinSet', 'MaxSet'] },
+} as const;
 
 /** One route per command: path segment, domain type, body schema. */
 const commands: { path: string; type: StationCommand['type']; summary: string; body: object }[] = [
-  { path: 'remote-start', type: 'RemoteStart', summary: 'start a transaction remotely', body: obj({ evseId: { ...evse, minimum: 1 }, idToken: { type: 'string', minLength: 1, maxLength: 20 }, profile: profileSchema }, ['idToken']) },
+  { path: 'remote-start', type: 'RemoteStart', summary: 'start a transaction remotely', body: obj({ evseId: { ...evse, minimum: 1 }, idToken: { type: 'string', minLength: 1, maxLength: 36, description: 'at most 20 characters for 1.6 stations' }, profile: profileSchema }, ['idToken']) },
   { path: 'remote-stop', type: 'RemoteStop', summary: 'stop a transaction remotely', body: obj({ transactionId: { type: 'string', minLength: 1 } }, ['transactionId']) },
   { path: 'set-charging-profile', type: 'SetChargingProfile', summary: 'set a charging profile', body: obj({ evseId: evse, profile: profileSchema }, ['evseId', 'profile']) },
   { path: 'clear-charging-profile', type: 'ClearChargingProfile', summary: 'clear charging profiles', body: obj({ profileId: { type: 'integer' }, evseId: evse, purpose: { type: 'string', enum: ['StationMax', 'TxDefault', 'Tx'] }, stackLevel: { type: 'integer', minimum: 0 } }) },
@@ -76,8 +82,12 @@ const commands: { path: string; type: StationCommand['type']; summary: string; b
   { path: 'change-configuration', type: 'ChangeConfiguration', summary: 'set a configuration key', body: obj({ key: { type: 'string', minLength: 1, maxLength: 50 }, value: { type: 'string', maxLength: 500 } }, ['key', 'value']) },
   { path: 'get-configuration', type: 'GetConfiguration', summary: 'read configuration keys (all when none named)', body: obj({ keys: { type: 'array', items: { type: 'string', maxLength: 50 } } }) },
   { path: 'reset', type: 'Reset', summary: 'reboot the station', body: obj({ kind: { type: 'string', enum: ['Hard', 'Soft'] } }, ['kind']) },
-  { path: 'trigger-message', type: 'TriggerMessage', summary: 'ask the station to send a message now', body: obj({ message: { type: 'string', enum: ['BootNotification', 'DiagnosticsStatusNotification', 'FirmwareStatusNotification', 'Heartbeat', 'MeterValues', 'StatusNotification'] }, evseId: evse }, ['message']) },
-  { path: 'unlock-connector', type: 'UnlockConnector', summary: 'unlock a connector', body: obj({ evseId: { ...evse, minimum: 1 } }, ['evseId']) },
+  { path: 'trigger-message', type: 'TriggerMessage', summary: 'ask the station to send a message now', body: obj({ message: { type: 'string', enum: ['BootNotification', 'DiagnosticsStatusNotification', 'FirmwareStatusNotification', 'Heartbeat', 'MeterValues', 'StatusNotification', 'TransactionEvent', 'LogStatusNotification'] }, evseId: evse }, ['message']) },
+  { path: 'unlock-connector', type: 'UnlockConnector', summary: 'unlock a connector', body: obj({ evseId: { ...evse, minimum: 1 }, connectorId: { type: 'integer', minimum: 1, description: 'connector on the EVSE (2.0.1); default 1' } }, ['evseId']) },
+  { path: 'get-variables', type: 'GetVariables', summary: 'read device-model variables (1.6: configuration keys named by `variable`)', body: obj({ variables: { type: 'array', minItems: 1, maxItems: 100, items: obj(variableRef, ['component', 'variable']) } }, ['variables']) },
+  { path: 'set-variables', type: 'SetVariables', summary: 'write device-model variables (1.6: one ChangeConfiguration each)', body: obj({ variables: { type: 'array', minItems: 1, maxItems: 100, items: obj({ ...variableRef, value: { type: 'string', maxLength: 1000 } }, ['component', 'variable', 'value']) } }, ['variables']) },
+  { path: 'get-base-report', type: 'GetBaseReport', summary: 'the station\'s whole device model (1.6: all configuration keys), collected from its report messages', body: obj({ report: { type: 'string', enum: ['ConfigurationInventory', 'FullInventory', 'SummaryInventory'] } }, ['report']) },
+  { path: 'get-charging-profiles', type: 'GetChargingProfiles', summary: 'the charging profiles installed on the station (2.0.1 only), collected from its reports', body: obj({ evseId: evse, purpose: { type: 'string', enum: ['StationMax', 'TxDefault', 'Tx'] }, stackLevel: { type: 'integer', minimum: 0 }, profileIds: { type: 'array', items: { type: 'integer' }, maxItems: 100 } }) },
 ];
 
 const commandErrorStatus: Record<CommandError['code'], [number, string]> = {
@@ -117,9 +127,9 @@ export function registerStationRoutes(http: FastifyInstance, keys: KeyResolver, 
     preHandler: admin,
     schema: {
       tags, summary: 'register (or accept a pending) station with its security profile',
-      description: 'Profile 0: no authentication (development only). 1: HTTP Basic auth, user name = station id. 2: TLS + Basic auth. The password (16 to 40 bytes, as OCPP asks) is stored hashed and never shown again.',
+      description: 'Profile 0: no authentication (development only). 1: HTTP Basic auth, user name = station id. 2: TLS + Basic auth. 3: mutual TLS, the client certificate (signed by VOLTYARD_TLS_CA) must name the station id as its CN; no password. The password (16 to 40 bytes, as OCPP asks) is stored hashed and never shown again.',
       params: stationIdParam,
-      body: obj({ securityProfile: { type: 'integer', enum: [0, 1, 2] }, password: { type: 'string', minLength: 16, maxLength: 40 } }, ['securityProfile']),
+      body: obj({ securityProfile: { type: 'integer', enum: [0, 1, 2, 3] }, password: { type: 'string', minLength: 16, maxLength: 40 } }, ['securityProfile']),
       response: { 200: stationSchema, 201: stationSchema, ...problems },
     },
   }, async (request, reply) => {

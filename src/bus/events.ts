@@ -103,6 +103,33 @@ export interface StationFault extends StationEventBase {
   readonly info: string | null;
 }
 
+/**
+ * What an ISO 15118 vehicle told the charger it needs (OCPP 2.0.1 NotifyEVChargingNeeds): the best planning input
+ * there is. `at` is when the station reported it (the message has no timestamp of its own). Absent values are null.
+ */
+export interface EvChargingNeedsReported extends StationEventBase {
+  readonly type: 'EvChargingNeedsReported';
+  readonly evseId: number;
+  /** Voltyard's id of the transaction open on that EVSE, when there is one. */
+  readonly transactionId: string | null;
+  readonly currentType: 'AC' | 'DC';
+  /** AC phases the vehicle asked for (1, 2 or 3); null for DC. */
+  readonly phases: number | null;
+  readonly energyRequestKwh: number | null;
+  /** ISO-8601 UTC: when the driver plans to leave. */
+  readonly departureAt: string | null;
+  readonly minCurrentA: number | null;
+  readonly maxCurrentA: number | null;
+  readonly maxVoltageV: number | null;
+  /** DC: the vehicle's maximum power. */
+  readonly maxPowerKw: number | null;
+  readonly socPercent: number | null;
+  readonly batteryCapacityKwh: number | null;
+  /** DC: the SoC at which the vehicle considers itself full, and where bulk charging ends. */
+  readonly fullSocPercent: number | null;
+  readonly bulkSocPercent: number | null;
+}
+
 export type ChargerEvent =
   | StationConnected
   | StationDisconnected
@@ -111,6 +138,29 @@ export type ChargerEvent =
   | SessionStarted
   | MeterSampled
   | SessionEnded
-  | StationFault;
+  | StationFault
+  | EvChargingNeedsReported;
 
-export type DomainEvent = ChargerEvent;
+/**
+ * One normalised telematics reading for a known vehicle (published once per distinct reading: duplicates are
+ * dropped before this). `at` is when the vehicle measured it, `receivedAt` when Voltyard got it. Absent values are null.
+ */
+export interface VehicleReading extends EventBase {
+  readonly type: 'VehicleReading';
+  readonly tenantId: string;
+  readonly vehicleId: string;
+  /** The configured provider instance it came from (e.g. "samsara-depot-north"). */
+  readonly provider: string;
+  readonly socPercent: number | null;
+  readonly rangeKm: number | null;
+  readonly odometerKm: number | null;
+  readonly lat: number | null;
+  readonly lon: number | null;
+  readonly speedKmh: number | null;
+  readonly pluggedIn: boolean | null;
+  readonly charging: boolean | null;
+  /** Energy added in the vehicle's current or last charge, as the vehicle reports it. */
+  readonly chargeEnergyAddedKwh: number | null;
+}
+
+export type DomainEvent = ChargerEvent | VehicleReading;

@@ -1,11 +1,15 @@
 import { UsageError, type Command } from './command.ts';
 import { startCommand } from './commands/start.ts';
 import { planCommand } from './commands/plan.ts';
+import { importCommand } from './commands/import.ts';
+import { simulateCommand } from './commands/simulate.ts';
 
 /** Every subcommand, in the order `voltyard --help` lists them. */
 const commands: readonly Command[] = [
   startCommand,
   planCommand,
+  importCommand,
+  simulateCommand,
 ];
 
 const overview = () => [

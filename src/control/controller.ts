@@ -7,7 +7,7 @@ import type { TokenRegistry } from '../fleet/tokens.ts';
 import type { DepotFleet, DepotCharger, FleetStore, OperatingMode } from '../fleet/depots.ts';
 import { plan as runPlanner, PlannerInputError, type Plan } from '../planner/index.ts';
 import { buildSnapshot, nextDeparture, type LiveSession, type Override, type VehicleSoc } from './snapshot.ts';
-import { defaultCapabilities, failSafeProfiles, failSafeShares, limitAt, limitSteps, limitToKw, stepsDiffer, txProfile, type ChargerCapabilities, type LimitSteps } from './profiles.ts';
+import { defaultCapabilities, failSafeProfiles, failSafeShares, leaseMs, leaseProfile, limitAt, limitSteps, limitToKw, peakOf, stepsDiffer, txProfile, type ChargerCapabilities, type LimitSteps } from './profiles.ts';
 import { evaluateAlerts } from './alerts.ts';
 import type { ControlRecords } from './records.ts';
 
@@ -40,6 +40,11 @@ const verifyAfterMs = 3_000;
 const responseDelayMs = 30_000;
 const unusableStatuses = new Set(['Faulted', 'Unavailable']);
 
+const once = (release: (() => void) | undefined) => {
+  let done = false;
+  return () => { if (!done) { done = true; release?.(); } };
+};
+
 export class DepotController {
   readonly depotId: string;
   readonly #d: ControllerDeps;
@@ -56,6 +61,8 @@ export class DepotController {
   readonly #lastApplied = new Map<string, Applied>();
   readonly #lastPushMs = new Map<string, number>();
   readonly pending = new Map<string, Pending>();
+  /** Station maximum above the fail-safe share, per station, and until when it holds. */
+  readonly #leases = new Map<string, { kw: number; untilMs: number }>();
   readonly #notApplied = new Map<string, string>();
   readonly #drift = new Map<string, number>();
   readonly #overLimit = new Map<string, number>();
@@ -85,8 +92,7 @@ export class DepotController {
   #now(): number { return this.#d.clock.now(); }
 
   #track(p: Promise<unknown>): void {
-    const release = this.#d.clock.hold?.();
-    const q = p.catch((err) => this.#log.error({ err }, 'control task failed')).finally(() => release?.());
+    const q = p.catch((err) => this.#log.error({ err }, 'control task failed'));
     this.#inFlight.add(q);
     void q.finally(() => this.#inFlight.delete(q));
   }
@@ -321,8 +327,9 @@ export class DepotController {
     this.#replanTimer = this.#d.clock.setTimeout(() => {
       this.#replanTimer = null;
       const triggers = this.#triggers.splice(0);
-      const release = this.#d.clock.hold?.();
-      this.#running = this.#running.then(() => this.#replan(triggers)).catch((err) => this.#log.error({ err }, 're-plan failed')).finally(() => release?.());
+      // Virtual time waits for the planning itself, not for the chargers' answers (those need time to move).
+      const release = once(this.#d.clock.hold?.());
+      this.#running = this.#running.then(() => this.#replan(triggers, release)).catch((err) => this.#log.error({ err }, 're-plan failed')).finally(release);
     }, debounceMs);
     this.#replanTimer.unref?.();
   }
@@ -333,7 +340,7 @@ export class DepotController {
     await this.#running;
   }
 
-  async #replan(triggers: string[]): Promise<void> {
+  async #replan(triggers: string[], release: () => void = () => undefined): Promise<void> {
     if (this.#stopped) return;
     await this.reload();
     const fleet = this.#fleet;
@@ -347,7 +354,8 @@ export class DepotController {
       const limit = applied ? limitAt(applied.steps, atMs) : null;
       const charger = chargerById.get(chargerId)!;
       const share = (shares.get(charger.stationId) ?? charger.maxPowerKw) / Math.max(1, this.#stationChargers(charger.stationId).length);
-      return limit ?? share;
+      const lease = this.#leases.get(charger.stationId);
+      return limit === null ? share : lease && atMs < lease.untilMs ? limit : Math.min(limit, share);
     };
     const { snapshot, live } = buildSnapshot(fleet, { sessions: [...this.sessions.values()], usableChargers: usable, soc: this.soc, overrides: this.overrides }, nowMs, uncontrolled);
     const started = performance.now();
@@ -369,6 +377,7 @@ export class DepotController {
     this.planId = await this.#d.records.savePlan({ depotId: this.depotId, at: this.#iso(nowMs), trigger, mode: this.mode, planningMs, snapshot, plan });
     if (this.replans % 50 === 0) await this.#d.records.prunePlans(this.depotId, 1000);
     this.#log.info({ planId: this.planId, triggers: triggers.length, sessions: plan.sessions.length, planningMs: Math.round(planningMs * 10) / 10, allReady: plan.allReady, peakKw: plan.peakKw }, 're-planned');
+    release();
     await this.#reconcile(this.planId, false);
     await this.evaluateAlerts();
     this.#scheduleSlotBoundary(plan);
@@ -401,13 +410,17 @@ export class DepotController {
     if (!plan || !fleet) return;
     const nowMs = this.#now();
     const byCharger = new Map(fleet.chargers.map((c) => [c.id, c]));
-    const pushes: Promise<void>[] = [];
+    const pushes: (() => Promise<void>)[] = [];
+    const desired: { sp: typeof plan.sessions[number]; s: LiveSession; charger: DepotCharger; steps: LimitSteps }[] = [];
     for (const sp of plan.sessions) {
       const s = this.#live.get(sp.sessionId);
       const charger = byCharger.get(sp.chargerId);
       if (!s || !charger || this.sessions.get(charger.id) !== s) continue;
       const caps = this.#caps.get(charger.stationId) ?? defaultCapabilities;
-      const steps = limitSteps(plan, sp, caps.maxPeriods);
+      desired.push({ sp, s, charger, steps: limitSteps(plan, sp, caps.maxPeriods) });
+    }
+    if (this.mode !== 'shadow') await this.#renewLeases(desired, planId);
+    for (const { s, charger, steps } of desired) {
       const applied = this.#applied.get(charger.id);
       if (!force && applied?.transactionId === s.transactionId && !stepsDiffer(applied.steps, steps, nowMs)) { this.pending.delete(charger.id); continue; }
       const nowLimit = limitAt(steps, nowMs) ?? 0;
@@ -424,9 +437,30 @@ export class DepotController {
         this.#later(() => this.#reconcile(this.planId, false), wait + 1);
         continue;
       }
-      pushes.push(this.#push(charger, steps, s.transactionId, planId));
+      pushes.push(() => this.#push(charger, steps, s.transactionId, planId));
     }
-    await Promise.all(pushes);
+    await Promise.all(pushes.map((push) => push()));
+  }
+
+  /** Gives each station the room its plan needs above its share for the next lease, renewing before it runs out. */
+  async #renewLeases(desired: readonly { charger: DepotCharger; steps: LimitSteps }[], planId: number | null): Promise<void> {
+    const fleet = this.#fleet!;
+    const nowMs = this.#now();
+    const shares = failSafeShares(fleet);
+    const byStation = new Map<string, LimitSteps[]>();
+    for (const d of desired) byStation.set(d.charger.stationId, [...(byStation.get(d.charger.stationId) ?? []), d.steps]);
+    await Promise.all([...byStation].map(async ([stationId, schedules]) => {
+      const share = shares.get(stationId) ?? 0;
+      const chargers = this.#stationChargers(stationId);
+      const ratedKw = chargers.reduce((a, c) => a + c.maxPowerKw, 0);
+      const kw = Math.min(ratedKw, Math.max(share, Math.ceil(peakOf(schedules, nowMs, nowMs + leaseMs) * 10) / 10));
+      const lease = this.#leases.get(stationId);
+      if (kw <= share + 0.05 && (!lease || lease.untilMs <= nowMs)) return;
+      if (lease && Math.abs(lease.kw - kw) <= 0.1 && lease.untilMs - nowMs > leaseMs / 2) return;
+      const caps = this.#caps.get(stationId) ?? defaultCapabilities;
+      const answer = await this.#send(stationId, { type: 'SetChargingProfile', evseId: 0, profile: leaseProfile(kw, chargers, caps, this.#iso(nowMs)) }, planId);
+      if ('status' in answer && answer.status === 'Accepted') this.#leases.set(stationId, { kw, untilMs: nowMs + leaseMs });
+    }));
   }
 
   /** Assisted mode: the dispatcher approves the waiting changes. */
@@ -501,7 +535,8 @@ export class DepotController {
     const actualKw = limitToKw(period.limit, schedule.unit, charger, period.numberPhases);
     const expectedKw = limitAt(applied.steps, nowMs);
     if (expectedKw === null) return;
-    const share = failSafeShares(this.#fleet!).get(charger.stationId) ?? Infinity;
+    const lease = this.#leases.get(charger.stationId);
+    const share = lease && lease.untilMs > nowMs ? lease.kw : (failSafeShares(this.#fleet!).get(charger.stationId) ?? Infinity);
     // The composite is the lower of our Tx limit and the station maximum; A-rounding costs up to 0.7 kW.
     if (Math.abs(actualKw - Math.min(expectedKw, share)) > Math.max(0.75, 0.05 * expectedKw)) {
       this.#noteDrift(charger, `composite schedule says ${actualKw.toFixed(1)} kW, the plan ${expectedKw.toFixed(1)} kW`);
@@ -517,6 +552,7 @@ export class DepotController {
     if (!fleet || this.mode === 'shadow') return;
     const chargers = this.#stationChargers(stationId);
     for (const c of chargers) this.#applied.delete(c.id);
+    this.#leases.delete(stationId);
     const config = await this.#send(stationId, { type: 'GetConfiguration', keys: ['ChargingScheduleMaxPeriods', 'ChargingScheduleAllowedChargingRateUnit'] }, null);
     if ('status' in config) {
       const keys = (config.result as { configuration?: { key: string; value: string | null }[] }).configuration ?? [];

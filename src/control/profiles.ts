@@ -7,7 +7,13 @@ import type { Plan, SessionPlan } from '../planner/types.ts';
  * Profile ids are fixed per purpose so a new profile replaces the old one instead of stacking up on the charger.
  */
 
-export const profileIds = { stationMax: 1, txDefault: 2, tx: 3 } as const;
+export const profileIds = { stationMax: 1, txDefault: 2, tx: 3, lease: 4 } as const;
+/**
+ * While Voltyard runs, a station may draw more than its fail-safe share (the joint plan moves power between stations).
+ * That room is a lease: a station maximum above the share that expires on its own. If Voltyard stops renewing it, the
+ * station is back at its share within one lease.
+ */
+export const leaseMs = 30 * 60_000;
 /** Nominal phase voltage for chargers that only take amperes. */
 export const nominalVoltageV = 230;
 
@@ -64,6 +70,23 @@ export function failSafeProfiles(stationShareKw: number, stationChargers: readon
   const first = stationChargers[0];
   const perEvseKw = stationShareKw / Math.max(1, stationChargers.length);
   return { stationMax: single('StationMax', stationShareKw, first, caps, nowIso), txDefault: single('TxDefault', perEvseKw, first, caps, nowIso) };
+}
+
+export function leaseProfile(kw: number, stationChargers: readonly DepotCharger[], caps: ChargerCapabilities, nowIso: string): ChargingLimitProfile {
+  const first = stationChargers[0];
+  return {
+    id: profileIds.lease, stackLevel: 1, purpose: 'StationMax', kind: 'Absolute',
+    schedule: { startAt: nowIso, durationS: leaseMs / 1000, unit: caps.unit, periods: [{ startOffsetS: 0, limit: toUnit(kw, first, caps), ...(caps.unit === 'A' ? { numberPhases: first.phases ?? 3 } : {}) }] },
+  };
+}
+
+/** The most a set of schedules asks for together in [fromMs, toMs). */
+export function peakOf(schedules: readonly LimitSteps[], fromMs: number, toMs: number): number {
+  const points = new Set<number>([fromMs]);
+  for (const s of schedules) for (const t of s.startMs) if (t > fromMs && t < toMs) points.add(t);
+  let peak = 0;
+  for (const p of points) peak = Math.max(peak, schedules.reduce((a, s) => a + (limitAt(s, p) ?? 0), 0));
+  return peak;
 }
 
 /** A limit schedule as absolute instants, for comparing what we sent with what we would send now. */

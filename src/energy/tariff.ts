@@ -49,27 +49,49 @@ export interface LocalTime {
   readonly minuteOfDay: number;
 }
 
-const weekdayIndex: Readonly<Record<string, number>> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+const formatters = new Map<string, Intl.DateTimeFormat>();
+/** UTC offset (ms) per zone and quarter hour of UTC: zones change offset only on quarter-hour instants. */
+const offsets = new Map<string, Map<number, number>>();
+const quarterMs = 900_000;
 
-/** Builds a converter from instants to local wall time; build it once per plan, it is the costly part. */
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+    });
+    formatters.set(timeZone, format);
+  }
+  return format;
+}
+
+/** Local wall time minus UTC at an instant, ms; Intl is the costly part, so it runs once per zone and quarter hour. */
+function offsetAt(timeZone: string, ms: number): number {
+  let byQuarter = offsets.get(timeZone);
+  if (!byQuarter) { byQuarter = new Map(); offsets.set(timeZone, byQuarter); }
+  const quarter = Math.floor(ms / quarterMs);
+  let offset = byQuarter.get(quarter);
+  if (offset === undefined) {
+    const at = quarter * quarterMs;
+    const f: Record<string, number> = {};
+    for (const part of formatterFor(timeZone).formatToParts(at)) if (part.type !== 'literal') f[part.type] = Number(part.value);
+    offset = Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second) - at;
+    // Bounded memory for a long-running server: a year of quarters per zone is ~35k entries.
+    if (byQuarter.size > 50_000) byQuarter.clear();
+    byQuarter.set(quarter, offset);
+  }
+  return offset;
+}
+
+/** Builds a converter from instants to local wall time in an IANA zone. */
 export function localTimeIn(timeZone: string): (ms: number) => LocalTime {
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-    hour: 'numeric', minute: 'numeric', weekday: 'short',
-  });
+  formatterFor(timeZone);
   return (ms) => {
-    let year = 0, month = 0, day = 0, hour = 0, minute = 0, weekday = 0;
-    for (const part of format.formatToParts(ms)) {
-      switch (part.type) {
-        case 'year': year = Number(part.value); break;
-        case 'month': month = Number(part.value); break;
-        case 'day': day = Number(part.value); break;
-        case 'hour': hour = Number(part.value); break;
-        case 'minute': minute = Number(part.value); break;
-        case 'weekday': weekday = weekdayIndex[part.value] ?? 0; break;
-      }
-    }
-    return { year, month, day, weekday, minuteOfDay: hour * 60 + minute };
+    const wall = new Date(ms + offsetAt(timeZone, ms));
+    return {
+      year: wall.getUTCFullYear(), month: wall.getUTCMonth() + 1, day: wall.getUTCDate(), weekday: wall.getUTCDay(),
+      minuteOfDay: wall.getUTCHours() * 60 + wall.getUTCMinutes(),
+    };
   };
 }
 

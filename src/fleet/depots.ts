@@ -4,6 +4,9 @@ import type { Migration } from '../store/migration.ts';
 import type { Tariff } from '../energy/tariff.ts';
 import type { ChargerSpec, CircuitSpec, LoadForecastStep, PlannerPolicy, TaperPoint } from '../planner/types.ts';
 import type { Scenario } from './scenario.ts';
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import { blockStore, expandBlocks } from './blocks.ts';
 
 /**
  * The depot configuration the control loop plans from: the depot with its grid limit, tariff, policy and operating
@@ -145,8 +148,11 @@ export interface FleetStore {
   importScenario(scenario: Scenario, options: { mode: OperatingMode; at: string }): Promise<{ depotId: string; chargers: number; vehicles: number; departures: number }>;
 }
 
-export function fleetStore(store: Store): FleetStore {
+/** `clock` anchors the expansion of weekly blocks into departures (the simulator's clock when it drives time). */
+export function fleetStore(store: Store, options: { clock?: Clock } = {}): FleetStore {
   const db = store.db.withTables<Tables>();
+  const blocks = blockStore(store);
+  const clock = options.clock ?? systemClock;
   return {
     async depotIds() {
       return (await db.selectFrom('fleet_depot').select('id').orderBy('id').execute()).map((r) => r.id);
@@ -160,6 +166,16 @@ export function fleetStore(store: Store): FleetStore {
         db.selectFrom('fleet_vehicle_charging').selectAll().where('depot_id', '=', depotId).orderBy('vehicle_id').execute(),
         db.selectFrom('fleet_departure').selectAll().where('depot_id', '=', depotId).orderBy('departure_at').orderBy('id').execute(),
       ]);
+      const oneOff = departures.map((r) => ({
+        id: r.id, depotId: r.depot_id, vehicleId: r.vehicle_id, arrivalMs: r.arrival_at ? Date.parse(r.arrival_at) : null,
+        arrivalSocPercent: r.arrival_soc_percent, departureMs: Date.parse(r.departure_at), targetSocPercent: r.target_soc_percent,
+        energyNeededKwh: r.energy_needed_kwh, chargerId: r.charger_id, priority: r.priority, estimated: r.estimated === 1,
+      }));
+      // Weekly blocks become the concrete departures of the coming days; a one-off on the same trip wins.
+      const weekly = (await blocks.list(depotId)).items;
+      const repeating = weekly.length === 0 ? [] : expandBlocks(weekly, {
+        timeZone: d.time_zone, fromMs: clock.now(), consumption: await blocks.consumption([...new Set(weekly.map((b) => b.vehicleId))]), oneOff,
+      });
       return {
         depot: {
           id: d.id, name: d.name, timeZone: d.time_zone, slotMinutes: d.slot_minutes, gridLimitKw: d.grid_limit_kw, peakSoFarKw: d.peak_so_far_kw,
@@ -174,11 +190,7 @@ export function fleetStore(store: Store): FleetStore {
           vehicleId: v.vehicle_id, depotId: v.depot_id, batteryKwh: v.battery_kwh, acMaxPowerKw: v.ac_max_power_kw, dcMaxPowerKw: v.dc_max_power_kw,
           taper: v.taper_json ? JSON.parse(v.taper_json) : null,
         })),
-        departures: departures.map((r) => ({
-          id: r.id, depotId: r.depot_id, vehicleId: r.vehicle_id, arrivalMs: r.arrival_at ? Date.parse(r.arrival_at) : null,
-          arrivalSocPercent: r.arrival_soc_percent, departureMs: Date.parse(r.departure_at), targetSocPercent: r.target_soc_percent,
-          energyNeededKwh: r.energy_needed_kwh, chargerId: r.charger_id, priority: r.priority, estimated: r.estimated === 1,
-        })),
+        departures: [...oneOff, ...repeating].sort((a, b) => a.departureMs - b.departureMs || a.id.localeCompare(b.id)),
       };
     },
     async setMode(depotId, mode, at) {

@@ -183,6 +183,10 @@ export function parseScenario(input: unknown): Scenario {
   unique(vehicles.map((v) => v.id), 'vehicles');
   const vehicleById = new Map(vehicles.map((v) => [v.id, v]));
 
+  const flag = (v: unknown, path: string): boolean => {
+    if (typeof v !== 'boolean') throw new ScenarioError(path, 'must be true or false');
+    return v;
+  };
   const sessions: SessionSpec[] = arr(root.sessions, 'sessions').map((s, k) => {
     const p = `sessions[${k}]`;
     const o = obj(s, p);
@@ -212,6 +216,7 @@ export function parseScenario(input: unknown): Scenario {
       ...(vehicleMaxPowerKw !== undefined ? { vehicleMaxPowerKw } : {}),
       ...(vehicle?.taper ? { taper: vehicle.taper } : {}),
       ...(o.priority !== undefined ? { priority: num(o.priority, `${p}.priority`) } : {}),
+      ...(o.departureEstimated !== undefined ? { departureEstimated: flag(o.departureEstimated, `${p}.departureEstimated`) } : {}),
     };
   });
   unique(sessions.map((s) => s.id), 'sessions');
@@ -233,6 +238,7 @@ export function parseScenario(input: unknown): Scenario {
     ...(policyIn.minSocPercent !== undefined ? { minSocPercent: percent(policyIn.minSocPercent, 'policy.minSocPercent') } : {}),
     ...(policyIn.earlyShare !== undefined ? { earlyShare: percent(Number(policyIn.earlyShare) * 100, 'policy.earlyShare') / 100 } : {}),
     ...(policyIn.unknownVehicleEnergyKwh !== undefined ? { unknownVehicleEnergyKwh: num(policyIn.unknownVehicleEnergyKwh, 'policy.unknownVehicleEnergyKwh', 'nonNegative') } : {}),
+    ...(policyIn.unannouncedArrivals !== undefined ? { unannouncedArrivals: flag(policyIn.unannouncedArrivals, 'policy.unannouncedArrivals') } : {}),
   };
   const snapshot: DepotSnapshot = {
     depotId: str(depot.id, 'depot.id'), timeZone, slotMinutes,

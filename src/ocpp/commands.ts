@@ -44,9 +44,59 @@ export type StationCommand =
   | { readonly type: 'GetConfiguration'; readonly keys?: readonly string[] }
   | { readonly type: 'Reset'; readonly kind: 'Hard' | 'Soft' }
   | { readonly type: 'TriggerMessage'; readonly message: TriggerableMessage; readonly evseId?: number }
-  | { readonly type: 'UnlockConnector'; readonly evseId: number };
+  | { readonly type: 'UnlockConnector'; readonly evseId: number; readonly connectorId?: number }
+  | { readonly type: 'GetVariables'; readonly variables: readonly VariableRef[] }
+  | { readonly type: 'SetVariables'; readonly variables: readonly (VariableRef & { readonly value: string })[] }
+  | { readonly type: 'GetBaseReport'; readonly report: 'ConfigurationInventory' | 'FullInventory' | 'SummaryInventory' }
+  | { readonly type: 'GetChargingProfiles'; readonly evseId?: number; readonly purpose?: ProfilePurpose; readonly stackLevel?: number; readonly profileIds?: readonly number[] };
 
-export type TriggerableMessage = 'BootNotification' | 'DiagnosticsStatusNotification' | 'FirmwareStatusNotification' | 'Heartbeat' | 'MeterValues' | 'StatusNotification';
+/** Which messages a station can be asked to send now; each version supports its own subset (the rest: NotSupported). */
+export type TriggerableMessage = 'BootNotification' | 'DiagnosticsStatusNotification' | 'FirmwareStatusNotification' | 'Heartbeat' | 'MeterValues' | 'StatusNotification' | 'TransactionEvent' | 'LogStatusNotification';
+
+/**
+ * A device-model variable (OCPP 2.0.1 component + variable). On 1.6 stations the variable name is the
+ * configuration key and the component is ignored.
+ */
+export interface VariableRef {
+  readonly component: string;
+  readonly variable: string;
+  readonly evseId?: number;
+  readonly componentInstance?: string;
+  readonly variableInstance?: string;
+  readonly attribute?: 'Actual' | 'Target' | 'MinSet' | 'MaxSet';
+}
+
+export interface VariableResult {
+  readonly component: string;
+  readonly variable: string;
+  readonly evseId?: number;
+  readonly componentInstance?: string;
+  readonly variableInstance?: string;
+  /** Accepted, Rejected, UnknownComponent, UnknownVariable, NotSupportedAttributeType, RebootRequired */
+  readonly status: string;
+  /** GetVariables only. */
+  readonly value?: string | null;
+}
+
+/** One variable of a station's report (GetBaseReport), collected from its report messages. */
+export interface ReportedVariable {
+  readonly component: string;
+  readonly variable: string;
+  readonly evseId?: number;
+  readonly componentInstance?: string;
+  readonly variableInstance?: string;
+  readonly value: string | null;
+  readonly readonly: boolean;
+}
+
+export interface ReportedProfile {
+  readonly evseId: number;
+  /** Who set it: CSO is the central system (us); EMS, SO and Other are local or grid limits the station obeys. */
+  readonly source: string;
+  /** Purpose ExternalConstraints: a limit not set by us. */
+  readonly purpose: ProfilePurpose | 'ExternalConstraints';
+  readonly profile: Omit<ChargingLimitProfile, 'purpose'>;
+}
 
 export type CommandType = StationCommand['type'];
 
@@ -64,6 +114,11 @@ export interface CommandResult {
   readonly schedule?: CompositeSchedule | null;
   readonly configuration?: readonly { key: string; value: string | null; readonly: boolean }[];
   readonly unknownKeys?: readonly string[];
+  readonly variables?: readonly VariableResult[];
+  readonly report?: readonly ReportedVariable[];
+  readonly profiles?: readonly ReportedProfile[];
+  /** For reports the station sends in parts: false when the wait ended before its last part. */
+  readonly complete?: boolean;
 }
 
 /** Why a command did not get an answer. `code` is stable for clients; `detail` is for people. */

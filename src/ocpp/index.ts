@@ -10,7 +10,7 @@ import type { ConnectorRow, StationRow, TransactionRow, MeterSampleRow, MessageL
 import { registerStationRoutes } from '../api/stations.ts';
 
 export { CommandError } from './commands.ts';
-export type { StationCommand, CommandResult, ChargingLimitProfile, CompositeSchedule } from './commands.ts';
+export type { StationCommand, CommandResult, ChargingLimitProfile, CompositeSchedule, VariableRef, VariableResult, ReportedVariable, ReportedProfile } from './commands.ts';
 
 /** A station as the rest of Voltyard sees it: no OCPP types, no secrets. */
 export interface StationView {
@@ -51,6 +51,11 @@ export interface TransactionView {
   reportedId: number | null;
   protocol: string;
   active: boolean;
+  /** OCPP 2.0.1: the station's own transaction id (1.6 stations use `id`). */
+  stationTransactionId: string | null;
+  /** What the vehicle asked for (ISO 15118 via 2.0.1 NotifyEVChargingNeeds), when it told. */
+  evEnergyRequestKwh: number | null;
+  evDepartureAt: string | null;
 }
 
 export interface CentralSystem {
@@ -81,8 +86,9 @@ export async function startOcpp(services: Services): Promise<Component> {
   };
   http.server.on('upgrade', onUpgrade);
 
-  const central = centralSystem(repo, server.connections, stats, config.callTimeoutS * 1000, log, () => new Date(clock.now()).toISOString());
+  const central = centralSystem(repo, server.connections, stats, config.callTimeoutS * 1000, log, () => new Date(clock.now()).toISOString(), config.tlsCaFile !== null);
   registerStationRoutes(http, services.keys, central);
+  services.provided.centralSystem = central;
 
   // The message log keeps `messageLogRetentionDays`; pruning runs at start and then hourly.
   let pruneTimer: ReturnType<typeof setTimeout> | null = null;
@@ -112,7 +118,7 @@ export async function startOcpp(services: Services): Promise<Component> {
   };
 }
 
-function centralSystem(repo: OcppRepository, connections: ReturnType<typeof createCentralSystemServer>['connections'], stats: OcppStats, timeoutMs: number, log: Services['logger'], now: () => string): CentralSystem {
+function centralSystem(repo: OcppRepository, connections: ReturnType<typeof createCentralSystemServer>['connections'], stats: OcppStats, timeoutMs: number, log: Services['logger'], now: () => string, mutualTls: boolean): CentralSystem {
   const view = (s: StationRow, connectors: ConnectorRow[]): StationView => {
     const conn = connections.get(s.id);
     return {
@@ -131,6 +137,7 @@ function centralSystem(repo: OcppRepository, connections: ReturnType<typeof crea
     stoppedAt: t.stopped_at, meterStartKwh: t.meter_start_wh === null ? null : t.meter_start_wh / 1000,
     meterStopKwh: t.meter_stop_wh === null ? null : t.meter_stop_wh / 1000, energyKwh: t.energy_kwh, stopReason: t.stop_reason,
     known: t.known === 1, reportedId: t.reported_id, protocol: t.protocol, active: t.stopped_at === null,
+    stationTransactionId: t.station_tx_id, evEnergyRequestKwh: t.ev_energy_request_kwh, evDepartureAt: t.ev_departure_at,
   });
   const station = async (id: string) => {
     const s = await repo.station(id);
@@ -168,14 +175,17 @@ function centralSystem(repo: OcppRepository, connections: ReturnType<typeof crea
     },
     async register(id, { securityProfile, password }) {
       const existing = await repo.station(id);
-      const passwordHash = securityProfile >= 1 && password ? await hashPassword(password) : null;
-      if (securityProfile >= 1 && !passwordHash && !existing?.password_hash) {
+      // Profile 3 authenticates by client certificate: no password is kept for it.
+      if (securityProfile === 3 && !mutualTls) throw new CommandError('Invalid', 'security profile 3 needs mutual TLS: set VOLTYARD_TLS_CA (with VOLTYARD_TLS_CERT and VOLTYARD_TLS_KEY)');
+      const usesPassword = securityProfile === 1 || securityProfile === 2;
+      const passwordHash = usesPassword && password ? await hashPassword(password) : null;
+      if (usesPassword && !passwordHash && !existing?.password_hash) {
         throw new CommandError('Invalid', `security profile ${securityProfile} needs a password of at least 16 bytes`);
       }
       if (!existing) {
         await repo.createStation({ id, registration: 'accepted', security_profile: securityProfile, password_hash: passwordHash, created_at: now() });
       } else {
-        await repo.updateStation(id, { registration: 'accepted', security_profile: securityProfile, password_hash: securityProfile === 0 ? null : passwordHash ?? existing.password_hash });
+        await repo.updateStation(id, { registration: 'accepted', security_profile: securityProfile, password_hash: usesPassword ? passwordHash ?? existing.password_hash : null });
       }
       const conn = connections.get(id);
       if (conn && (conn.securityProfile < securityProfile || passwordHash)) {

@@ -87,6 +87,45 @@ export const ocppMigrations: readonly Migration[] = [
       await db.schema.createIndex('ocpp_message_log_station').on('ocpp_message_log').columns(['station_id', 'id']).execute();
     },
   },
+  {
+    name: '0102_ocpp_v201_transactions',
+    async up(db: Kysely<unknown>) {
+      // OCPP 2.0.1 stations name their transactions with strings (up to 36 characters); ours stay integers.
+      // SQLite adds one column per ALTER TABLE.
+      const columns: [string, 'text' | 'integer' | 'double precision'][] = [
+        ['station_tx_id', 'text'], ['last_seq_no', 'integer'], ['charging_state', 'text'], ['id_token_type', 'text'],
+        ['ev_energy_request_kwh', 'double precision'], ['ev_departure_at', 'text'],
+      ];
+      for (const [name, type] of columns) await db.schema.alterTable('ocpp_transactions').addColumn(name, type).execute();
+      await db.schema.createIndex('ocpp_transactions_station_tx').on('ocpp_transactions').columns(['station_id', 'station_tx_id']).unique().execute();
+
+      // Every TransactionEvent applied, by the station's (transaction id, seqNo): a repeated one is recognised, a
+      // missing seqNo can be seen, and a late one is told apart from a new one.
+      await db.schema.createTable('ocpp_transaction_events')
+        .addColumn('station_id', 'text', (c) => c.notNull())
+        .addColumn('station_tx_id', 'text', (c) => c.notNull())
+        .addColumn('seq_no', 'integer', (c) => c.notNull())
+        .addColumn('transaction_id', 'integer', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('trigger_reason', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('offline', 'integer', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ocpp_transaction_events_pk', ['station_id', 'station_tx_id', 'seq_no'])
+        .execute();
+
+      // 2.0.1 reports status per connector of an EVSE (a DC EVSE may have CCS and CHAdeMO); ocpp_connectors keeps
+      // the EVSE's status (1.6's connector), derived from these.
+      await db.schema.createTable('ocpp_evse_connectors')
+        .addColumn('station_id', 'text', (c) => c.notNull().references('ocpp_stations.id').onDelete('cascade'))
+        .addColumn('evse_id', 'integer', (c) => c.notNull())
+        .addColumn('connector_id', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('status_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ocpp_evse_connectors_pk', ['station_id', 'evse_id', 'connector_id'])
+        .execute();
+    },
+  },
 ];
 
 export interface StationRow {
@@ -134,6 +173,39 @@ export interface TransactionRow {
   known: number;
   protocol: string;
   created_at: string;
+  /** OCPP 2.0.1: the station's own transaction id; null for 1.6, whose stations use ours. */
+  station_tx_id: string | null;
+  /** OCPP 2.0.1: the highest TransactionEvent seqNo applied; a lower one is late and changes no state. */
+  last_seq_no: number | null;
+  charging_state: string | null;
+  id_token_type: string | null;
+  /** What an ISO 15118 vehicle asked for (NotifyEVChargingNeeds). */
+  ev_energy_request_kwh: number | null;
+  ev_departure_at: string | null;
+}
+
+/** Columns a 1.6 insert may leave out (added for 2.0.1 by 0102). */
+export type V201TransactionColumns = 'station_tx_id' | 'last_seq_no' | 'charging_state' | 'id_token_type' | 'ev_energy_request_kwh' | 'ev_departure_at';
+export type NewTransactionRow = Omit<TransactionRow, 'id' | V201TransactionColumns> & Partial<Pick<TransactionRow, V201TransactionColumns>>;
+
+export interface TransactionEventRow {
+  station_id: string;
+  station_tx_id: string;
+  seq_no: number;
+  transaction_id: number;
+  event_type: 'Started' | 'Updated' | 'Ended';
+  trigger_reason: string;
+  at: string;
+  offline: number;
+  received_at: string;
+}
+
+export interface EvseConnectorRow {
+  station_id: string;
+  evse_id: number;
+  connector_id: number;
+  status: string;
+  status_at: string;
 }
 
 export interface MeterSampleRow {
@@ -164,4 +236,6 @@ export type OcppTables = {
   ocpp_transactions: Omit<TransactionRow, 'id'> & { id: Generated<number> };
   ocpp_meter_samples: MeterSampleRow;
   ocpp_message_log: Omit<MessageLogRow, 'id'> & { id: Generated<number> };
+  ocpp_transaction_events: TransactionEventRow;
+  ocpp_evse_connectors: EvseConnectorRow;
 };

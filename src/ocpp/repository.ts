@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../log.ts';
 import { BatchWriter } from './batch.ts';
-import type { ConnectorRow, MeterSampleRow, MessageLogRow, OcppTables, StationRow, TransactionRow } from './migrations.ts';
+import type { ConnectorRow, EvseConnectorRow, MeterSampleRow, MessageLogRow, NewTransactionRow, OcppTables, StationRow, TransactionEventRow, TransactionRow } from './migrations.ts';
 
 /** The central system's persistence: everything it stores goes through here, on SQLite and PostgreSQL alike. */
 export interface OcppRepository {
@@ -13,6 +13,8 @@ export interface OcppRepository {
   connectors(stationIds: readonly string[]): Promise<ConnectorRow[]>;
   /** Writes the status unless a newer one (by the station's timestamp) is stored. Returns whether it was applied. */
   putConnectorStatus(row: ConnectorRow): Promise<boolean>;
+  /** OCPP 2.0.1: one connector of an EVSE, unless a newer status is stored; returns the EVSE's connectors if applied. */
+  putEvseConnectorStatus(row: EvseConnectorRow): Promise<EvseConnectorRow[] | null>;
 
   transaction(id: number): Promise<TransactionRow | null>;
   transactionByStart(stationId: string, connectorId: number, startedAt: string): Promise<TransactionRow | null>;
@@ -20,8 +22,19 @@ export interface OcppRepository {
   openTransactions(stationId: string): Promise<TransactionRow[]>;
   activeTransactionForTag(idTag: string): Promise<TransactionRow | null>;
   transactions(filter: { stationId?: string; active?: boolean; limit: number; offset: number }): Promise<{ items: TransactionRow[]; total: number }>;
-  insertTransaction(row: Omit<TransactionRow, 'id'>): Promise<TransactionRow>;
+  insertTransaction(row: NewTransactionRow): Promise<TransactionRow>;
   stopTransaction(id: number, stop: Pick<TransactionRow, 'stopped_at' | 'meter_stop_wh' | 'stop_reason' | 'stop_id_tag' | 'energy_kwh'>): Promise<void>;
+  /** OCPP 2.0.1: a transaction by the station's own id. */
+  transactionByStationTxId(stationId: string, stationTxId: string): Promise<TransactionRow | null>;
+  updateTransaction(id: number, patch: Partial<Omit<TransactionRow, 'id' | 'station_id' | 'created_at'>>): Promise<void>;
+  /** The open transaction on an EVSE (connector in 1.6), newest first. */
+  openTransactionOnEvse(stationId: string, evseId: number): Promise<TransactionRow | null>;
+  /** Records one TransactionEvent; false when that (transaction, seqNo) was recorded before: a repeat. */
+  recordTransactionEvent(row: TransactionEventRow): Promise<boolean>;
+  transactionEventSeen(stationId: string, stationTxId: string, seqNo: number): Promise<boolean>;
+  transactionEvents(stationId: string, stationTxId: string): Promise<TransactionEventRow[]>;
+  /** The highest cumulative import register stored for a transaction, in kWh (outlet, all phases). */
+  latestEnergyKwh(transactionId: number): Promise<number | null>;
 
   addSample(row: MeterSampleRow): void;
   samples(filter: { transactionId: number; limit: number }): Promise<MeterSampleRow[]>;
@@ -78,6 +91,15 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
       return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
     },
 
+    async putEvseConnectorStatus(row) {
+      const result = await db.insertInto('ocpp_evse_connectors').values(row)
+        .onConflict((oc) => oc.columns(['station_id', 'evse_id', 'connector_id']).doUpdateSet({ status: row.status, status_at: row.status_at })
+          .where('ocpp_evse_connectors.status_at', '<=', row.status_at))
+        .executeTakeFirst();
+      if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) return null;
+      return db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id).where('evse_id', '=', row.evse_id).orderBy('connector_id').execute();
+    },
+
     transaction: async (id) => (await db.selectFrom('ocpp_transactions').selectAll().where('id', '=', id).executeTakeFirst()) ?? null,
     transactionByStart: async (stationId, connectorId, startedAt) => (await db.selectFrom('ocpp_transactions').selectAll()
       .where('station_id', '=', stationId).where('connector_id', '=', connectorId).where('started_at', '=', startedAt).executeTakeFirst()) ?? null,
@@ -99,6 +121,31 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
     insertTransaction: (row) => db.insertInto('ocpp_transactions').values(row).returningAll().executeTakeFirstOrThrow(),
     async stopTransaction(id, stop) {
       await db.updateTable('ocpp_transactions').set(stop).where('id', '=', id).execute();
+    },
+
+    transactionByStationTxId: async (stationId, stationTxId) => (await db.selectFrom('ocpp_transactions').selectAll()
+      .where('station_id', '=', stationId).where('station_tx_id', '=', stationTxId).executeTakeFirst()) ?? null,
+    async updateTransaction(id, patch) {
+      if (Object.keys(patch).length === 0) return;
+      await db.updateTable('ocpp_transactions').set(patch).where('id', '=', id).execute();
+    },
+    openTransactionOnEvse: async (stationId, evseId) => (await db.selectFrom('ocpp_transactions').selectAll()
+      .where('station_id', '=', stationId).where('connector_id', '=', evseId).where('stopped_at', 'is', null).orderBy('id', 'desc').executeTakeFirst()) ?? null,
+    async recordTransactionEvent(row) {
+      const r = await db.insertInto('ocpp_transaction_events').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+    },
+    transactionEventSeen: async (stationId, stationTxId, seqNo) => (await db.selectFrom('ocpp_transaction_events').select('seq_no')
+      .where('station_id', '=', stationId).where('station_tx_id', '=', stationTxId).where('seq_no', '=', seqNo).executeTakeFirst()) !== undefined,
+    transactionEvents: (stationId, stationTxId) => db.selectFrom('ocpp_transaction_events').selectAll()
+      .where('station_id', '=', stationId).where('station_tx_id', '=', stationTxId).orderBy('seq_no').execute(),
+    async latestEnergyKwh(transactionId) {
+      await samples.flush();
+      const row = await db.selectFrom('ocpp_meter_samples').select((eb) => eb.fn.max('value').as('kwh'))
+        .where('transaction_id', '=', transactionId).where('measurand', '=', 'Energy.Active.Import.Register')
+        .where('phase', '=', '').where('location', '=', 'Outlet').executeTakeFirst();
+      const v = row?.kwh as number | string | null | undefined;
+      return v === null || v === undefined ? null : Number(v);
     },
 
     addSample: (row) => samples.add(row),

@@ -12,6 +12,8 @@ import type { OcppRepository } from './repository.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { isUnaddressable, respellCallError } from './rpc.ts';
 import { installV16, type VersionAdapter } from './v16/handlers.ts';
+import { installV201 } from './v201/handlers.ts';
+import { CommandError } from './commands.ts';
 
 const { RPCServer } = ocppRpc;
 /** The part of ocpp-rpc's RPCServerClient we use (its own typings are loose about session and handshake). */
@@ -28,9 +30,13 @@ export interface RpcClient {
   once(event: string, listener: (...args: never[]) => void): void;
 }
 
-/** Subprotocols in the server's order of preference; each has its own handler set. */
-export const supportedProtocols: readonly ProtocolVersion[] = ['ocpp1.6'];
-const adapters: Record<string, (conn: Connection, deps: CentralSystemDeps) => VersionAdapter> = { 'ocpp1.6': installV16 };
+/**
+ * Subprotocols in the server's order of preference; each has its own handler set. The station offers, the server
+ * picks (RFC 6455; OCPP-J leaves the choice to the central system): a station offering both gets 2.0.1, the newer
+ * version, with string transaction ids, EVSE-level profiles and the vehicle's charging needs.
+ */
+export const supportedProtocols: readonly ProtocolVersion[] = ['ocpp2.0.1', 'ocpp1.6'];
+const adapters: Record<ProtocolVersion, (conn: Connection, deps: CentralSystemDeps) => VersionAdapter> = { 'ocpp2.0.1': installV201, 'ocpp1.6': installV16 };
 
 /** A station identity as OCPP's security whitepaper allows it in the URL (and as a Basic-auth user name). */
 const identityPattern = /^[A-Za-z0-9*\-_=+|@.]{1,48}$/;
@@ -41,6 +47,8 @@ interface Session {
   readonly stationId: string;
   readonly securityProfile: number;
   readonly known: boolean;
+  /** Registered and accepted when the handshake was admitted (decided there, so handlers can be installed at once). */
+  readonly accepted: boolean;
   readonly noProtocol?: boolean;
 }
 
@@ -115,10 +123,12 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
       }
       if (!offered.some((p) => (supportedProtocols as string[]).includes(p))) {
         // Accepted only to be closed right after the handshake with a reason, as OCPP-J asks; nothing is stored.
-        return accept({ stationId, securityProfile: 0, known: false, noProtocol: true } satisfies Session);
+        return accept({ stationId, securityProfile: 0, known: false, accepted: false, noProtocol: true } satisfies Session);
       }
-      const tls = (handshake.request.socket as TLSSocket).encrypted === true;
+      const socket = handshake.request.socket as TLSSocket;
+      const tls = socket.encrypted === true;
       const password = handshake.password;
+      const certificate = clientCertificate(socket);
       const station = await repo.station(stationId);
       const fail = (reason: string) => {
         stats.authFailures++;
@@ -128,24 +138,31 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
       };
       if (station) {
         if (station.security_profile >= 2 && !tls) return fail(`security profile ${station.security_profile} needs TLS`);
-        if (station.security_profile >= 1) {
+        if (station.security_profile === 3) {
+          // Mutual TLS: the certificate is the credential, and the identity it names must be the one in the URL.
+          if (!certificate.presented) return fail('security profile 3 needs a client certificate');
+          if (!certificate.trusted) return fail(`client certificate not trusted: ${certificate.error}`);
+          if (certificate.commonName !== stationId) return fail(`client certificate names ${JSON.stringify(certificate.commonName)}, not the URL identity`);
+        } else if (station.security_profile >= 1) {
           if (!password) return fail('no Basic-auth password (or user name not equal to the station id)');
           if (!station.password_hash || !await verifyPassword(password, station.password_hash)) return fail('wrong password');
         }
-        return accept({ stationId, securityProfile: station.security_profile, known: true } satisfies Session);
+        return accept({ stationId, securityProfile: station.security_profile, known: true, accepted: station.registration === 'accepted' } satisfies Session);
       }
       const policy = config.unknownStations;
-      if (policy === 'reject') return accept({ stationId, securityProfile: 0, known: false } satisfies Session);
-      const profile = policy === 'accept' ? config.defaultSecurityProfile : (password ? (tls ? 2 : 1) : 0);
+      if (policy === 'reject') return accept({ stationId, securityProfile: 0, known: false, accepted: false } satisfies Session);
+      // A pending station is listed under the strongest credential it showed: a trusted certificate naming it, a password, nothing.
+      const provesIdentity = certificate.trusted && certificate.commonName === stationId;
+      const profile = policy === 'accept' ? config.defaultSecurityProfile : provesIdentity && !password ? 3 : (password ? (tls ? 2 : 1) : 0);
       if (profile >= 2 && !tls) return fail(`default security profile ${profile} needs TLS`);
-      if (profile >= 1 && (!password || password.length < 16)) return fail('the default security profile needs a Basic-auth password of at least 16 bytes');
+      if (profile >= 1 && profile <= 2 && (!password || password.length < 16)) return fail('the default security profile needs a Basic-auth password of at least 16 bytes');
       // accept: registered now (a lab). pending: listed for an operator, who registers it with its password.
       await repo.createStation({
         id: stationId, registration: policy === 'accept' ? 'accepted' : 'pending', security_profile: profile,
-        password_hash: profile >= 1 && password ? await hashPassword(password) : null, created_at: iso(),
+        password_hash: profile >= 1 && profile <= 2 && password ? await hashPassword(password) : null, created_at: iso(),
       });
       log.info({ stationId, remoteAddress, policy, securityProfile: profile }, policy === 'accept' ? 'unknown station registered (accept policy)' : 'unknown station waiting for an operator');
-      return accept({ stationId, securityProfile: profile, known: true } satisfies Session);
+      return accept({ stationId, securityProfile: profile, known: true, accepted: policy === 'accept' } satisfies Session);
     } catch (err) {
       log.error({ err, stationId }, 'station admission failed');
       return reject(500, 'Internal Server Error');
@@ -176,10 +193,11 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
   async function attach(client: RpcClient, protocol: ProtocolVersion, remoteAddress: string): Promise<void> {
     const { stationId, securityProfile } = client.session;
     const previous = connections.get(stationId);
-    const station = client.session.known ? await repo.station(stationId) : null;
+    const known = client.session.known;
+    // Handlers go in before the first await: a station may send its BootNotification right after the handshake.
     const conn: Connection = {
       stationId, protocol, client, connectedAt: iso(), remoteAddress, securityProfile,
-      accepted: station?.registration === 'accepted', lastSeenMs: clock.now(), adapter: null, replaced: false,
+      accepted: client.session.accepted, lastSeenMs: clock.now(), adapter: null, replaced: false,
     };
     installFrameHooks(conn);
     conn.adapter = adapters[protocol](conn, deps);
@@ -197,10 +215,10 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
       connections.delete(stationId);
       const at = iso();
       log.info({ stationId, code, reason: String(reason ?? '') }, 'station disconnected');
-      if (station) void repo.updateStation(stationId, { online: 0, last_seen_at: new Date(conn.lastSeenMs).toISOString() }).catch((err) => log.error({ err, stationId }, 'marking station offline failed'));
+      if (known) void repo.updateStation(stationId, { online: 0, last_seen_at: new Date(conn.lastSeenMs).toISOString() }).catch((err) => log.error({ err, stationId }, 'marking station offline failed'));
       bus.publish({ type: 'StationDisconnected', stationId, at, receivedAt: at, reason: closeReason(code, String(reason ?? '')) });
     });
-    if (station) await repo.updateStation(stationId, { online: 1, protocol, last_seen_at: conn.connectedAt });
+    if (known) await repo.updateStation(stationId, { online: 1, protocol, last_seen_at: conn.connectedAt });
     log.info({ stationId, protocol, remoteAddress, securityProfile, accepted: conn.accepted }, 'station connected');
     bus.publish({ type: 'StationConnected', stationId, at: conn.connectedAt, receivedAt: conn.connectedAt, protocol, remoteAddress, securityProfile });
   }
@@ -227,7 +245,22 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
       if (isUnaddressable(error)) dropNextError = true;
       log.warn({ stationId, reason: error.message, frame: String(buffer).slice(0, 200), dropped: dropNextError }, 'malformed OCPP-J frame');
     });
-    client.on('strictValidationFailure', ({ method, error, outbound, isCall }: { method: string; error: Error; outbound: boolean; isCall: boolean }) => {
+    // A call of ours that fails the schema never leaves: that is our error (400), not the station's (502). ocpp-rpc
+    // reports it with the very params object we passed, which tells it apart from an invalid answer of the station.
+    const invalidCalls = new WeakSet<object>();
+    const call = client.call.bind(client);
+    client.call = async (method, params, options) => {
+      try {
+        return await call(method, params, options);
+      } catch (err) {
+        if (typeof params === 'object' && params !== null && invalidCalls.has(params)) {
+          throw new CommandError('Invalid', `${method} would not be valid ${protocol}: ${(err as Error).message.slice(0, 300)}`);
+        }
+        throw err;
+      }
+    };
+    client.on('strictValidationFailure', ({ method, error, outbound, isCall, params }: { method: string; error: Error; outbound: boolean; isCall: boolean; params: unknown }) => {
+      if (outbound && isCall && typeof params === 'object' && params !== null) invalidCalls.add(params);
       stats.validationErrors++;
       const what = outbound ? (isCall ? 'our call' : 'our response') : (isCall ? 'station call' : 'station response');
       log.warn({ stationId, method, what, reason: error.message.slice(0, 300) }, 'OCPP message failed schema validation');
@@ -246,6 +279,19 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
       await rpc.close({ code: 1001, reason: 'central system shutting down' });
     },
   };
+}
+
+interface ClientCertificate { presented: boolean; trusted: boolean; commonName: string | null; error: string | null }
+
+/** What the TLS handshake proved about the client (the server asks for a certificate when VOLTYARD_TLS_CA is set). */
+function clientCertificate(socket: TLSSocket): ClientCertificate {
+  if (socket.encrypted !== true || typeof socket.getPeerCertificate !== 'function') return { presented: false, trusted: false, commonName: null, error: null };
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return { presented: false, trusted: false, commonName: null, error: null };
+  const cn = cert.subject?.CN;
+  const commonName = Array.isArray(cn) ? null : (cn ?? null);
+  const error = socket.authorizationError ? String(socket.authorizationError) : null;
+  return { presented: true, trusted: socket.authorized === true, commonName, error };
 }
 
 function closeReason(code: number, reason: string): string {

@@ -10,6 +10,7 @@
 import type { Problem } from './problem.ts';
 
 const eps = 1e-9;
+export const W = { n: 0, ph: 0 };
 
 /** Capacities in force for one solve: per-session and per-circuit kWh per slot (both n×T / C×T, row-major). */
 export interface Caps {
@@ -85,6 +86,8 @@ export class Residual {
   readonly dist: Int32Array;
   readonly arc: Int32Array;
   stamp = 0;
+  /** Arcs with no more room than this count as full: a warm start's rounded flow leaves crumbs of room everywhere. */
+  minArc = eps;
 
   constructor(p: Problem, caps: Caps, flow: Flow) {
     this.p = p;
@@ -130,9 +133,13 @@ export class Residual {
 
   /** Marks every node reachable from `from`; calls `visit` on each, in BFS order. */
   search(from: number, visit: (node: number) => void): void {
+    this.searchMore(from, ++this.stamp, visit);
+  }
+
+  /** search() that keeps what an earlier search with the same stamp marked (a multi-source search), over arcs with more than `minKwh` room. */
+  searchMore(from: number, stamp: number, visit: (node: number) => void, minKwh = eps): void {
     const { p, caps, flow, prev, seen, queue } = this;
     const { n, T } = p;
-    const stamp = ++this.stamp;
     let head = 0, tail = 0;
     seen[from] = stamp;
     prev[from] = -1;
@@ -149,20 +156,52 @@ export class Residual {
       if (u < n) {
         const base = n + p.leaf[u] * T;
         for (let t = p.start[u]; t < p.end[u]; t++) {
-          if (caps.sessionKwh[u * T + t] - flow.e[u * T + t] > eps) reach(u, base + t);
+          if (caps.sessionKwh[u * T + t] - flow.e[u * T + t] > minKwh) reach(u, base + t);
         }
         continue;
       }
       const c = Math.floor((u - n) / T);
       const t = (u - n) % T;
       const up = p.parent[c];
-      if (up >= 0 && caps.circuitKwh[c * T + t] - flow.load[c * T + t] > eps) reach(u, n + up * T + t);
-      for (const ch of p.children[c]) if (flow.load[ch * T + t] > eps) reach(u, n + ch * T + t);
+      if (up >= 0 && caps.circuitKwh[c * T + t] - flow.load[c * T + t] > minKwh) reach(u, n + up * T + t);
+      for (const ch of p.children[c]) if (flow.load[ch * T + t] > minKwh) reach(u, n + ch * T + t);
       for (let k = p.presentOffsets[c * T + t], e = p.presentOffsets[c * T + t + 1]; k < e; k++) {
         const j = p.presentSessions[k];
-        if (flow.e[j * T + t] > eps) reach(u, j);
+        if (flow.e[j * T + t] > minKwh) reach(u, j);
       }
     }
+  }
+
+  /**
+   * Hours of the slots whose site root is reachable from a session still short of `needKwh`: in a max flow those
+   * roots are all full, so raising the site cap by 1 kW delivers at most this many kWh more (the cut's slope).
+   */
+  shortCutHours(needKwh: Float64Array): number {
+    const { p, flow } = this;
+    const stamp = ++this.stamp;
+    let hours = 0;
+    for (let i = 0; i < p.n; i++) {
+      if (needKwh[i] - flow.got[i] <= 1e-7 || this.seen[i] === stamp) continue;
+      this.searchMore(i, stamp, (u) => { if (u >= p.n && u < p.n + p.T) hours += p.slotHours[u - p.n]; });
+    }
+    return hours;
+  }
+
+  /**
+   * Whether a session still short of `needKwh` can reach, in the residual network, a slot whose site capacity is held
+   * below `physicalKwh` (the chosen site cap, not the connection): then a higher cap would deliver more.
+   */
+  reachesCappedRoot(needKwh: Float64Array, physicalKwh: Float64Array, minKwh = eps): boolean {
+    const { p, caps, flow } = this;
+    const stamp = ++this.stamp;
+    let capped = false;
+    for (let i = 0; i < p.n && !capped; i++) {
+      if (needKwh[i] - flow.got[i] <= minKwh || this.seen[i] === stamp) continue;
+      this.searchMore(i, stamp, (u) => {
+        if (u >= p.n && u < p.n + p.T && caps.circuitKwh[u - p.n] < physicalKwh[u - p.n] - 1e-9) capped = true;
+      }, minKwh);
+    }
+    return capped;
   }
 
   bottleneck(to: number): number {
@@ -181,43 +220,44 @@ export class Residual {
    * first label a node gets is its cheapest: one pass over the network answers every session and every slot.
    */
   labelAll(label: Float64Array, next: Int32Array, byPrice: Int32Array): void {
+    const m = this.minArc;
     const { p, caps, flow, seen, queue } = this;
-    const { n, T } = p;
+    const { n, T, leaf, start, end, parent, children, presentOffsets, presentSessions } = p;
+    const capS = caps.sessionKwh, capC = caps.circuitKwh, e = flow.e, load = flow.load;
     const stamp = ++this.stamp;
     label.fill(Number.POSITIVE_INFINITY);
-    const mark = (v: number, from: number, price: number, tail: number): number => {
-      if (seen[v] === stamp) return tail;
-      seen[v] = stamp;
-      next[v] = from;
-      label[v] = price;
-      queue[tail] = v;
-      return tail + 1;
-    };
     for (const s of byPrice) {
       const root = n + s;
-      if (seen[root] === stamp || this.siteRoom(s) <= eps) continue;
+      if (seen[root] === stamp || this.siteRoom(s) <= m) continue;
       const price = p.price[s];
-      let head = 0;
-      let tail = mark(root, -1, price, 0);
+      let head = 0, tail = 0;
+      seen[root] = stamp; next[root] = -1; label[root] = price; queue[tail++] = root;
       while (head < tail) {
         const v = queue[head++];
         if (v < n) {
           // Arcs into session v: from its circuit node in slots where it charges (taking its energy back).
-          const base = n + p.leaf[v] * T;
-          for (let t = p.start[v]; t < p.end[v]; t++) if (flow.e[v * T + t] > eps) tail = mark(base + t, v, price, tail);
+          const base = n + leaf[v] * T;
+          for (let t = start[v]; t < end[v]; t++) {
+            const w = base + t;
+            if (e[v * T + t] > m && seen[w] !== stamp) { seen[w] = stamp; next[w] = v; label[w] = price; queue[tail++] = w; }
+          }
           continue;
         }
-        const c = Math.floor((v - n) / T);
-        const t = (v - n) % T;
-        for (let k = p.presentOffsets[c * T + t], e = p.presentOffsets[c * T + t + 1]; k < e; k++) {
-          const i = p.presentSessions[k];
-          if (caps.sessionKwh[i * T + t] - flow.e[i * T + t] > eps) tail = mark(i, v, price, tail);
+        const c = ((v - n) / T) | 0;
+        const t = v - n - c * T;
+        for (let k = presentOffsets[c * T + t], last = presentOffsets[c * T + t + 1]; k < last; k++) {
+          const i = presentSessions[k];
+          if (seen[i] !== stamp && capS[i * T + t] - e[i * T + t] > m) { seen[i] = stamp; next[i] = v; label[i] = price; queue[tail++] = i; }
         }
-        for (const ch of p.children[c]) {
-          if (caps.circuitKwh[ch * T + t] - flow.load[ch * T + t] > eps) tail = mark(n + ch * T + t, v, price, tail);
+        for (const ch of children[c]) {
+          const w = n + ch * T + t;
+          if (seen[w] !== stamp && capC[ch * T + t] - load[ch * T + t] > m) { seen[w] = stamp; next[w] = v; label[w] = price; queue[tail++] = w; }
         }
-        const up = p.parent[c];
-        if (up >= 0 && flow.load[c * T + t] > eps) tail = mark(n + up * T + t, v, price, tail);
+        const up = parent[c];
+        if (up >= 0) {
+          const w = n + up * T + t;
+          if (seen[w] !== stamp && load[c * T + t] > m) { seen[w] = stamp; next[w] = v; label[w] = price; queue[tail++] = w; }
+        }
       }
     }
   }
@@ -240,48 +280,54 @@ export class Residual {
    * sessions that still want energy. Returns the energy pushed; `onPush(i, t, kwh)` books session i's gain in slot t.
    */
   blockingFlow(targets: readonly number[], wantKwh: (i: number) => number, onPush: (i: number, t: number, kwh: number) => void): number {
+    const m = this.minArc;
     const { p, caps, flow, seen, queue } = this;
-    const { n, T } = p;
+    const { n, T, leaf, start, end, parent, children, presentOffsets, presentSessions } = p;
+    const capS = caps.sessionKwh, capC = caps.circuitKwh, e = flow.e, load = flow.load;
     const dist = this.dist;
     const arc = this.arc;
     const sources: number[] = [];
     const stamp = ++this.stamp;
     let head = 0, tail = 0;
-    const reach = (w: number, d: number) => { seen[w] = stamp; dist[w] = d; arc[w] = 0; queue[tail++] = w; };
-    for (const t of targets) if (this.siteRoom(t) > eps) reach(n + t, 0);
+    for (const t of targets) {
+      if (this.siteRoom(t) <= m) continue;
+      seen[n + t] = stamp; dist[n + t] = 0; arc[n + t] = 0; queue[tail++] = n + t;
+    }
+    // Reverse BFS: w is levelled when it has a residual arc into an already levelled node.
+    // Levels stop at the nearest sources (Dinic's level graph): farther ones are served by later phases, and the
+    // rest of the network is not searched.
+    let lastLevel = Number.POSITIVE_INFINITY;
+    W.ph++;
     while (head < tail) {
       const v = queue[head++];
+      W.n++;
+      if (dist[v] > lastLevel) break;
       const d = dist[v] + 1;
       if (v < n) {
-        if (wantKwh(v) > 1e-7) { sources.push(v); continue; }
-        const base = n + p.leaf[v] * T;
-        for (let u = p.start[v]; u < p.end[v]; u++) if (flow.e[v * T + u] > eps && seen[base + u] !== stamp) reach(base + u, d);
+        if (wantKwh(v) > 1e-7) { sources.push(v); lastLevel = dist[v]; continue; }
+        const base = n + leaf[v] * T;
+        for (let u = start[v]; u < end[v]; u++) {
+          const w = base + u;
+          if (e[v * T + u] > m && seen[w] !== stamp) { seen[w] = stamp; dist[w] = d; arc[w] = 0; queue[tail++] = w; }
+        }
         continue;
       }
-      const c = Math.floor((v - n) / T);
-      const u = (v - n) % T;
-      for (let k = p.presentOffsets[c * T + u], e = p.presentOffsets[c * T + u + 1]; k < e; k++) {
-        const i = p.presentSessions[k];
-        if (seen[i] !== stamp && caps.sessionKwh[i * T + u] - flow.e[i * T + u] > eps) reach(i, d);
+      const c = ((v - n) / T) | 0;
+      const u = v - n - c * T;
+      for (let k = presentOffsets[c * T + u], last = presentOffsets[c * T + u + 1]; k < last; k++) {
+        const i = presentSessions[k];
+        if (seen[i] !== stamp && capS[i * T + u] - e[i * T + u] > m) { seen[i] = stamp; dist[i] = d; arc[i] = 0; queue[tail++] = i; }
       }
-      for (const ch of p.children[c]) {
+      for (const ch of children[c]) {
         const w = n + ch * T + u;
-        if (seen[w] !== stamp && caps.circuitKwh[ch * T + u] - flow.load[ch * T + u] > eps) reach(w, d);
+        if (seen[w] !== stamp && capC[ch * T + u] - load[ch * T + u] > m) { seen[w] = stamp; dist[w] = d; arc[w] = 0; queue[tail++] = w; }
       }
-      const up = p.parent[c];
-      if (up >= 0 && seen[n + up * T + u] !== stamp && flow.load[c * T + u] > eps) reach(n + up * T + u, d);
+      const up = parent[c];
+      if (up >= 0) {
+        const w = n + up * T + u;
+        if (seen[w] !== stamp && load[c * T + u] > m) { seen[w] = stamp; dist[w] = d; arc[w] = 0; queue[tail++] = w; }
+      }
     }
-    // Forward arcs of a node in a fixed order, so a current-arc pointer can resume: k-th arc or -1 past the end.
-    const arcTo = (v: number, k: number): number => {
-      if (v < n) return k < p.end[v] - p.start[v] ? n + p.leaf[v] * T + p.start[v] + k : -1;
-      const c = Math.floor((v - n) / T);
-      const u = (v - n) % T;
-      if (k === 0) return p.parent[c] >= 0 ? n + p.parent[c] * T + u : -2;
-      const kids = p.children[c];
-      if (k - 1 < kids.length) return n + kids[k - 1] * T + u;
-      const at = p.presentOffsets[c * T + u] + k - 1 - kids.length;
-      return at < p.presentOffsets[c * T + u + 1] ? p.presentSessions[at] : -1;
-    };
     let total = 0;
     const path = queue; // reuse: the BFS queue is no longer needed
     for (const i of sources) {
@@ -292,24 +338,52 @@ export class Residual {
         while (depth >= 0) {
           const v = path[depth];
           if (v >= n && v < n + T && dist[v] === 0) { reached = v; break; }
-          let advanced = false;
-          for (;;) {
-            const w = arcTo(v, arc[v]);
-            if (w === -1) break;
-            if (w >= 0 && seen[w] === stamp && dist[w] === dist[v] - 1 && this.residual(v, w) > eps) {
-              path[++depth] = w;
-              advanced = true;
-              break;
+          // Forward arcs in a fixed order, so the current-arc pointer arc[v] can resume where it stopped.
+          const dv = dist[v] - 1;
+          W.n++;
+          let w = -1;
+          if (v < n) {
+            const len = end[v] - start[v];
+            const base = n + leaf[v] * T + start[v];
+            const row = v * T + start[v];
+            for (; arc[v] < len; arc[v]++) {
+              const x = base + arc[v];
+              if (seen[x] === stamp && dist[x] === dv && capS[row + arc[v]] - e[row + arc[v]] > m) { w = x; break; }
             }
-            arc[v]++;
+          } else {
+            const c = ((v - n) / T) | 0;
+            const u = v - n - c * T;
+            const kids = children[c];
+            const nk = kids.length;
+            const o0 = presentOffsets[c * T + u];
+            const total = 1 + nk + presentOffsets[c * T + u + 1] - o0;
+            for (; arc[v] < total; arc[v]++) {
+              const k = arc[v];
+              let x: number, r: number;
+              if (k === 0) {
+                const up = parent[c];
+                if (up < 0) continue;
+                x = n + up * T + u;
+                r = capC[c * T + u] - load[c * T + u];
+              } else if (k <= nk) {
+                const ch = kids[k - 1];
+                x = n + ch * T + u;
+                r = load[ch * T + u];
+              } else {
+                x = presentSessions[o0 + k - 1 - nk];
+                r = e[x * T + u];
+              }
+              if (seen[x] === stamp && dist[x] === dv && r > m) { w = x; break; }
+            }
           }
-          if (!advanced) { dist[v] = -1; depth--; }
+          if (w >= 0) path[++depth] = w;
+          else { dist[v] = -1; depth--; }
         }
         if (reached < 0) break;
         const t = reached - n;
         let d = Math.min(wantKwh(i), this.siteRoom(t));
         for (let k = 0; k < depth; k++) d = Math.min(d, this.residual(path[k], path[k + 1]));
-        if (d <= eps) break;
+        if (d <= m) break;
         for (let k = 0; k < depth; k++) this.push(path[k], path[k + 1], d);
         onPush(i, t, d);
         total += d;
@@ -330,7 +404,7 @@ export class Residual {
  * when a slot still has room, augmenting paths shift sessions already charging there into other slots to make way
  * for one that cannot reach it directly. Each slot ends full in the max-flow sense, which makes the order optimal.
  */
-export function fillSlots(p: Problem, res: Residual, needKwh: Float64Array, slots: SlotIndex, order: Int32Array, price: ArrayLike<number>): void {
+export function fillSlots(p: Problem, res: Residual, needKwh: Float64Array, slots: SlotIndex, order: Int32Array, price: ArrayLike<number>, reroute = true): void {
   const { n, T } = p;
   const { caps, flow } = res;
   const want = (i: number) => needKwh[i] - flow.got[i];
@@ -358,7 +432,7 @@ export function fillSlots(p: Problem, res: Residual, needKwh: Float64Array, slot
       }
     }
     // Dinic phases: each levels the network once and pushes every shortest re-routing path it can.
-    for (let phase = 0; wanting > 0 && phase < 4 * n + 16; phase++) {
+    for (let phase = 0; reroute && wanting > 0 && phase < 4 * n + 16; phase++) {
       const pushed = res.blockingFlow(group, want, (i, t, d) => {
         flow.load[t] += d;
         flow.got[i] += d;
@@ -373,9 +447,10 @@ export function fillSlots(p: Problem, res: Residual, needKwh: Float64Array, slot
  * Raises delivery towards `needKwh`. First, without lowering anyone, along the cheapest augmenting paths until a fresh
  * labelling finds none (the max flow). Then, for sessions still short in rank order, by taking energy from the
  * lowest-ranked session of strictly lower priority it can reach, so readiness is lexicographically best by priority.
- * Among equal priorities the slot filling already serves the earliest departure first.
+ * Among equal priorities the slot filling already serves the earliest departure first. A labelling round that moves
+ * no more than `minKwh` along any path ends the first part.
  */
-export function repair(p: Problem, res: Residual, needKwh: Float64Array, slots: SlotIndex, allowSteal: boolean): boolean {
+export function repair(p: Problem, res: Residual, needKwh: Float64Array, slots: SlotIndex, allowSteal: boolean, minKwh = eps): boolean {
   const { n } = p;
   const { flow } = res;
   const byRank = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => p.rank[a] - p.rank[b]);
@@ -398,7 +473,7 @@ export function repair(p: Problem, res: Residual, needKwh: Float64Array, slots: 
         res.pushPath(i, next, d);
         flow.load[t] += d;
         flow.got[i] += d;
-        progress = true;
+        if (d > minKwh) progress = true;
       }
     }
     short = short.filter((i) => needKwh[i] - flow.got[i] > 1e-7);
@@ -431,9 +506,10 @@ export function repair(p: Problem, res: Residual, needKwh: Float64Array, slots: 
 /**
  * Cancels the cost-reducing cycles the greedy left: moves energy out of a slot to a cheaper slot it can reach
  * through the residual network. Stops when a fresh labelling shows no slot with load can reach a cheaper one with
- * headroom, which is the optimality condition of the min-cost flow, or after `maxRounds` labellings.
+ * headroom, which is the optimality condition of the min-cost flow, or after `maxRounds` labellings, or when a round
+ * moves no more than `minKwh` along any path (crumbs, e.g. from a plan's rounded powers).
  */
-export function improve(p: Problem, res: Residual, slots: SlotIndex, maxRounds: number): number {
+export function improve(p: Problem, res: Residual, slots: SlotIndex, maxRounds: number, minKwh = eps): number {
   const { n, T } = p;
   const { flow } = res;
   const nodes = res.prev.length;
@@ -446,18 +522,21 @@ export function improve(p: Problem, res: Residual, slots: SlotIndex, maxRounds: 
     for (let k = T - 1; k >= 0; k--) {
       const t = slots.byPrice[k];
       const from = n + t;
-      if (flow.load[t] <= eps || !(label[from] < p.price[t] - 1e-12)) continue;
-      // The path starts below the slot's own root: its first step takes energy out of slot t.
-      const [b, root] = res.pathBottleneck(from, next);
-      const s = root - n;
-      if (s === t || p.price[s] >= p.price[t]) continue;
-      const d = Math.min(flow.load[t], b, res.siteRoom(s));
-      if (d <= eps) continue;
-      res.pushPath(from, next, d);
-      flow.load[t] -= d;
-      flow.load[s] += d;
-      augments++;
-      progress = true;
+      if (!(label[from] < p.price[t] - 1e-12)) continue;
+      // The path starts below the slot's own root: its first step takes energy out of slot t. It stays valid while
+      // every arc on it has room, so push along it until one fills.
+      for (let guard = 0; guard < 64 && flow.load[t] > eps; guard++) {
+        const [b, root] = res.pathBottleneck(from, next);
+        const s = root - n;
+        if (s === t || p.price[s] >= p.price[t]) break;
+        const d = Math.min(flow.load[t], b, res.siteRoom(s));
+        if (d <= eps) break;
+        res.pushPath(from, next, d);
+        flow.load[t] -= d;
+        flow.load[s] += d;
+        augments++;
+        if (d > minKwh) progress = true;
+      }
     }
     if (!progress) break;
   }

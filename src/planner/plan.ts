@@ -2,7 +2,8 @@
 import { enforceMinPower } from './min-power.ts';
 import { buildProblem, type Problem } from './problem.ts';
 import { solve, type Solution } from './solve.ts';
-import { clockIn, traceSession } from './trace.ts';
+import { warmSolve } from './warm.ts';
+import { clockIn, presentBelow, traceSession } from './trace.ts';
 import type { DepotSnapshot, Plan, PlanOptions, SessionPlan } from './types.ts';
 
 const round = (v: number, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -10,7 +11,8 @@ const round = (v: number, digits = 4) => Math.round(v * 10 ** digits) / 10 ** di
 /** Plans every session of the depot jointly from `nowMs` to the last departure (at most 48 h). */
 export function plan(snapshot: DepotSnapshot, nowMs: number, options: PlanOptions = {}): Plan {
   const p = buildProblem(snapshot, nowMs);
-  const solution = solve(p, { capKw: options.previous?.siteCapKw });
+  const warm = options.previous && warmSolve(p, options.previous);
+  const solution = warm || solve(p, { capKw: options.previous?.siteCapKw });
   return toPlan(snapshot, p, solution);
 }
 
@@ -21,6 +23,7 @@ export function toPlan(snapshot: DepotSnapshot, p: Problem, solution: Solution):
   const hardCaps = { sessionKwh: p.capKwh, circuitKwh: p.circuitCapKwh };
   const adjustments = new Map(enforceMinPower(p, caps, flow, hardCaps).map((a) => [a.session, a]));
   const clock = clockIn(snapshot.timeZone);
+  const present = presentBelow(p);
   const sessions: SessionPlan[] = p.sessions.map((s, i) => {
     const powerKw: number[] = [];
     for (let t = 0; t < T; t++) powerKw.push(round(flow.e[i * T + t] / p.slotHours[t]));
@@ -33,7 +36,7 @@ export function toPlan(snapshot: DepotSnapshot, p: Problem, solution: Solution):
       departureMs: s.departureMs,
       ...(b ? { socAtDeparturePercent: round(Math.min(100, b.socPercent + 100 * planned / b.capacityKwh), 2) } : {}),
       ready: shortfall <= 1e-3,
-      trace: traceSession(p, caps, flow, solution.capKw, i, clock, adjustments.get(i)),
+      trace: traceSession(p, caps, flow, solution.capKw, i, clock, adjustments.get(i), present),
     };
   });
   const circuits = p.circuitIds.map((circuitId, c) => ({

@@ -56,12 +56,14 @@ export interface Problem {
   readonly needKwh: Float64Array;
   /** Part of the need that brings the vehicle to the policy minimum SoC. */
   readonly minNeedKwh: Float64Array;
+  /** The whole need of sessions whose departure is only estimated (SessionSpec.departureEstimated), else 0. */
+  readonly estimatedNeedKwh: Float64Array;
   /** Service order when not all can be ready: 0 first (highest priority, then earliest departure). */
   readonly rank: Int32Array;
   readonly policy: PlannerPolicy;
 }
 
-export const defaultPolicy: PlannerPolicy = { minSocPercent: 0, unknownVehicleEnergyKwh: 40, earlyShare: 0 };
+export const defaultPolicy: PlannerPolicy = { minSocPercent: 0, unknownVehicleEnergyKwh: 40, earlyShare: 0, unannouncedArrivals: false };
 
 function slotGrid(nowMs: number, endMs: number, slotMs: number): Float64Array {
   const bounds = [nowMs];
@@ -188,6 +190,7 @@ export function buildProblem(snapshot: DepotSnapshot, nowMs: number, horizonLimi
   const minPowerKw = new Float64Array(n);
   const needKwh = new Float64Array(n);
   const minNeedKwh = new Float64Array(n);
+  const estimatedNeedKwh = new Float64Array(n);
   const sessionsOn: number[][] = circuitIds.map(() => []);
   const busy = new Map<string, [number, number, number][]>();
   sessions.forEach((s, i) => {
@@ -212,6 +215,7 @@ export function buildProblem(snapshot: DepotSnapshot, nowMs: number, horizonLimi
       minNeedKwh[i] = Math.min(needKwh[i], b.capacityKwh * Math.max(0, Math.min(policy.minSocPercent, b.targetSocPercent) - b.socPercent) / 100);
     }
     minNeedKwh[i] = Math.max(minNeedKwh[i], Math.min(1, Math.max(0, policy.earlyShare)) * needKwh[i]);
+    if (s.departureEstimated === true) estimatedNeedKwh[i] = needKwh[i];
     const c = circuitIndex.get(charger.circuitId) ?? 0;
     leaf[i] = c;
     sessionsOn[c].push(i);
@@ -246,6 +250,6 @@ export function buildProblem(snapshot: DepotSnapshot, nowMs: number, horizonLimi
     nowMs, T, slotStartsMs, slotHours, price, otherLoadKw, demandChargePerKw,
     peakSoFarKw: Math.max(0, snapshot.peakSoFarKw ?? 0), currency: snapshot.tariff.currency,
     circuitIds, circuitLimitKw, parent, children, circuitCapKwh, sessionsOn, presentOffsets, presentSessions,
-    n, sessions, leaf, start, end, capKwh, maxPowerKw, powerBound, minPowerKw, needKwh, minNeedKwh, rank, policy,
+    n, sessions, leaf, start, end, capKwh, maxPowerKw, powerBound, minPowerKw, needKwh, minNeedKwh, estimatedNeedKwh, rank, policy,
   };
 }

@@ -1,4 +1,5 @@
 // Explains each session's plan in words and numbers: what it needs, what bound it, why it charges when it does.
+import { localTimeIn } from '../energy/tariff.ts';
 import type { Flow, Caps } from './flow.ts';
 import type { MinPowerAdjustment } from './min-power.ts';
 import type { Problem } from './problem.ts';
@@ -8,8 +9,9 @@ const fmt = (v: number, digits = 1) => v.toFixed(digits);
 
 /** 'HH:MM' in the depot time zone. */
 export function clockIn(timeZone: string): (ms: number) => string {
-  const f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-  return (ms) => f.format(ms);
+  const local = localTimeIn(timeZone);
+  const two = (v: number) => String(v).padStart(2, '0');
+  return (ms) => { const m = local(ms).minuteOfDay; return `${two(Math.floor(m / 60))}:${two(m % 60)}`; };
 }
 
 /** The circuit (or site cap) that was full in slot t on session i's path, or -1; -2 means the chosen site cap. */
@@ -23,9 +25,21 @@ function bindingCircuit(p: Problem, caps: Caps, flow: Flow, i: number, t: number
   return -1;
 }
 
+/** Sessions present below each circuit (its whole subtree) per slot, C × T: computed once per plan for the traces. */
+export function presentBelow(p: Problem): Int32Array {
+  const { T } = p;
+  const counts = new Int32Array(p.circuitIds.length * T);
+  for (let c = p.circuitIds.length - 1; c >= 0; c--) {
+    for (let t = 0; t < T; t++) counts[c * T + t] += p.presentOffsets[c * T + t + 1] - p.presentOffsets[c * T + t];
+    const up = p.parent[c];
+    if (up >= 0) for (let t = 0; t < T; t++) counts[up * T + t] += counts[c * T + t];
+  }
+  return counts;
+}
+
 export function traceSession(
   p: Problem, caps: Caps, flow: Flow, capKw: number, i: number, clock: (ms: number) => string,
-  adjustment: MinPowerAdjustment | undefined,
+  adjustment: MinPowerAdjustment | undefined, present: Int32Array,
 ): string[] {
   const { T } = p;
   const s = p.sessions[i];
@@ -64,11 +78,9 @@ export function traceSession(
     if (c === -2) {
       lines.push(`capped by the site cap ${fmt(capKw)} kW in ${slots} slot(s): a higher peak would cost more in demand charge than it saves`);
     } else {
+      // The most vehicles below the circuit at once during this session's stay.
       let sharing = 0;
-      const members = new Set<number>();
-      const stack = [c];
-      while (stack.length) { const d = stack.pop() ?? 0; members.add(d); stack.push(...p.children[d]); }
-      for (let j = 0; j < p.n; j++) if (members.has(p.leaf[j]) && p.start[j] < p.end[i] && p.end[j] > p.start[i]) sharing++;
+      for (let t = p.start[i]; t < p.end[i]; t++) sharing = Math.max(sharing, present[c * T + t]);
       const name = c === 0 ? 'the site connection' : `circuit ${p.circuitIds[c]}`;
       lines.push(`capped by ${name}, ${fmt(p.circuitLimitKw[c], 0)} kW shared by ${sharing}, in ${slots} slot(s)`);
     }

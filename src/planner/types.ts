@@ -52,6 +52,12 @@ export interface SessionSpec {
   readonly taper?: readonly TaperPoint[];
   /** Higher is served first when not everyone can be ready. Default 0. */
   readonly priority?: number;
+  /**
+   * True when `departureMs` is only an estimate (a driver's declaration, not a fleet schedule): the vehicle may leave
+   * earlier, so its need is delivered as early as the physical limits allow, never held back for price or demand
+   * charge (unless that would cost a firm departure). Default false.
+   */
+  readonly departureEstimated?: boolean;
 }
 
 /** Other site load (building) from `fromMs` until the next entry, kW. */
@@ -70,6 +76,13 @@ export interface PlannerPolicy {
    * declared departures are unreliable: energy already delivered cannot be lost to an early departure. Default 0.
    */
   readonly earlyShare: number;
+  /**
+   * Vehicles the snapshot does not list may arrive (a workplace or public site without schedules). Once the billing
+   * month's peak has reached the connection limit, no demand charge is left to save and capacity is what is scarce:
+   * the plan then delivers what it can now, least laxity first, instead of deferring to cheaper slots the unannounced
+   * vehicles will compete for. Default false (a fleet depot, whose returns are in the snapshot as expected sessions).
+   */
+  readonly unannouncedArrivals: boolean;
 }
 
 export interface DepotSnapshot {

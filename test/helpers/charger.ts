@@ -13,17 +13,24 @@ export interface TestCharger {
  * A charge point as tests need one: a real OCPP-J client over a real WebSocket, without strict validation of its own
  * calls, so a test can send exactly the invalid payloads a broken charger would.
  */
-export async function connectCharger(baseUrl: string, stationId: string, options: { protocols?: string[]; password?: string; handlers?: Record<string, (params: never) => unknown> } = {}): Promise<TestCharger> {
-  const client = new RPCClient({
+/** ocpp-rpc's typings list every option as required although each has a default: build a client from the ones given. */
+export function rpcClient(options: Partial<ConstructorParameters<typeof RPCClient>[0]>): InstanceType<typeof RPCClient> {
+  return new RPCClient(options as ConstructorParameters<typeof RPCClient>[0]);
+}
+
+export async function connectCharger(baseUrl: string, stationId: string, options: { protocols?: string[]; password?: string; handlers?: Record<string, (params: never) => unknown>; wsOpts?: Record<string, unknown>; strictMode?: boolean } = {}): Promise<TestCharger> {
+  const client = rpcClient({
     endpoint: `${baseUrl.replace(/^http/, 'ws')}/ocpp`,
     identity: stationId,
     protocols: options.protocols ?? ['ocpp1.6'],
-    password: options.password,
+    password: options.password ?? null,
     reconnect: false,
-    strictMode: false,
+    // strictMode: the charger itself checks every call it receives against the official schemas of its version.
+    strictMode: options.strictMode ?? false,
     callTimeoutMs: 5000,
+    ...(options.wsOpts ? { wsOpts: options.wsOpts } : {}),
   });
-  for (const [action, handler] of Object.entries(options.handlers ?? {})) client.handle(action, ({ params }) => handler(params as never));
+  for (const [action, handler] of Object.entries(options.handlers ?? {})) client.handle(action, async ({ params }) => await handler(params as never) as Record<string, unknown>);
   await client.connect();
   return {
     client,

@@ -4,11 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import ocppRpc from 'ocpp-rpc';
-import { bootCharger, closed, connectCharger, nextFrame, rawSocket } from '../helpers/charger.ts';
+import { bootCharger, closed, connectCharger, nextFrame, rawSocket, rpcClient } from '../helpers/charger.ts';
 import { startOcppServer, waitFor } from './helpers.ts';
 
-const { RPCClient } = ocppRpc;
 const bootParams = { chargePointVendor: 'V', chargePointModel: 'M' };
 const password = 'correct-horse-battery-staple';
 
@@ -103,7 +101,7 @@ test('security profile 2 needs TLS: Basic auth over wss connects, the same stati
         req.on('error', reject);
         req.end(JSON.stringify({ securityProfile: 2, password }));
       });
-      const client = new RPCClient({
+      const client = rpcClient({
         endpoint: `${server.url.replace(/^https/, 'wss')}/ocpp`, identity: 'TLS-01', protocols: ['ocpp1.6'], password, reconnect: false,
         wsOpts: { ca: readFileSync(cert) },
       });

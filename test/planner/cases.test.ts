@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { plan } from '../../src/planner/plan.ts';
 import { verifyPlan } from '../../src/planner/verify.ts';
 import { PlannerInputError } from '../../src/planner/problem.ts';
-import { ac, at, dc, depot, energyOf, now, session, slotOf } from './helpers.ts';
+import { ac, at, dc, depot, energyOf, now, session, slotOf, touTariff } from './helpers.ts';
 
 test('case 1, cheap hours: charging is deferred to the cheapest slots and the trace says why', () => {
   const snap = depot({ chargers: [dc('D1')], sessions: [session('v1', 'D1', 60, at(6))] });
@@ -138,4 +138,36 @@ test('case 11, taper: power falls with SoC, and the plan never exceeds the taper
     soc += 100 * kw * (p.slotStartsMs[t + 1] - p.slotStartsMs[t]) / 3_600_000 / 60;
   });
   assert.ok(p.sessions[0].ready, p.sessions[0].trace.join(' | '));
+});
+
+test('case 12, estimated departure: a driver-declared departure is charged as early as the limits allow, a firm one is not', () => {
+  // A demand charge and a cheap night make holding back pay for a firm departure; an estimated one may leave any time.
+  const tariff = { ...touTariff, demandCharges: [{ pricePerKw: 10 }] };
+  const sessions = (estimated: boolean) => [session('v', 'D1', 40, at(6), { departureEstimated: estimated })];
+  const firm = plan(depot({ chargers: [dc('D1')], sessions: sessions(false), tariff }), now);
+  const guess = plan(depot({ chargers: [dc('D1')], sessions: sessions(true), tariff }), now);
+  assert.ok(firm.sessions[0].powerKw[0] < 50, `firm: not at full power now (${firm.sessions[0].powerKw[0]} kW)`);
+  assert.equal(guess.sessions[0].powerKw[0], 50, 'estimated: full power from the first slot');
+  assert.ok(guess.sessions[0].ready && firm.sessions[0].ready);
+  // It never costs a firm departure: with room for only one at a time, the firm van due first still makes it.
+  const both = depot({
+    gridLimitKw: 50, chargers: [dc('D1'), dc('D2')], tariff,
+    sessions: [session('guest', 'D1', 100, at(6), { departureEstimated: true }), session('van', 'D2', 100, at(20, 30))],
+  });
+  const p = plan(both, now);
+  assert.ok(p.sessions[1].ready, p.sessions[1].trace.join(' | '));
+  assert.deepEqual(verifyPlan(both, p), []);
+});
+
+test('case 13, unannounced arrivals: once the month\'s peak is at the connection limit, nothing waits for cheap hours', () => {
+  const snap = (unannouncedArrivals: boolean) => ({
+    ...depot({ gridLimitKw: 50, chargers: [dc('D1')], sessions: [session('v', 'D1', 40, at(6))], peakSoFarKw: 50 }),
+    policy: { unannouncedArrivals },
+  });
+  const fleet = plan(snap(false), now);
+  const site = plan(snap(true), now);
+  assert.ok(fleet.sessions[0].powerKw[0] === 0, 'a fleet depot defers to 01:00–04:00');
+  assert.equal(site.sessions[0].powerKw[0], 50, 'a site with unannounced arrivals charges now');
+  assert.ok(site.sessions[0].ready && fleet.sessions[0].ready);
+  assert.ok(site.energyCost > fleet.energyCost, 'and pays the dearer hours for it');
 });

@@ -6,6 +6,7 @@ import { buildProblem } from '../../src/planner/problem.ts';
 import { solve } from '../../src/planner/solve.ts';
 import { solveLp } from '../../src/planner/lp.ts';
 import { plan } from '../../src/planner/plan.ts';
+import { warmSolve } from '../../src/planner/warm.ts';
 import { verifyPlan } from '../../src/planner/verify.ts';
 import { loadHighs } from '../../bench/planner/highs.ts';
 import { randomDepot } from '../../bench/planner/scenarios.ts';
@@ -67,5 +68,23 @@ test('warm start: re-planning with the previous plan gives the same readiness an
     const again = plan(sc.snapshot, sc.nowMs, { previous: first });
     assert.ok(Math.abs(again.shortfallKwh - first.shortfallKwh) < 1e-3, `seed ${seed}`);
     assert.ok(again.totalCost <= first.totalCost * 1.01 + 1e-6, `seed ${seed}: ${again.totalCost} vs ${first.totalCost}`);
+  }
+});
+
+test('warm re-plan after an event: same readiness and cost within 1% of planning from scratch; a departed vehicle forces the full search', () => {
+  for (const seed of seeds.slice(0, 12)) {
+    const sc = depotOf(seed);
+    const first = plan(sc.snapshot, sc.nowMs);
+    // One event: the first session's departure moves 30 minutes earlier (never before now).
+    const moved = { ...sc.snapshot, sessions: sc.snapshot.sessions.map((s, i) => (i === 0 ? { ...s, departureMs: Math.max(sc.nowMs + 900_000, s.departureMs - 1_800_000) } : s)) };
+    const cold = plan(moved, sc.nowMs);
+    const warm = plan(moved, sc.nowMs, { previous: first });
+    assert.deepEqual(verifyPlan(moved, warm), [], `seed ${seed}`);
+    assert.ok(warm.shortfallKwh <= cold.shortfallKwh + 1e-3, `seed ${seed}: warm short ${warm.shortfallKwh} vs ${cold.shortfallKwh}`);
+    assert.ok(warm.totalCost <= cold.totalCost * 1.01 + 1e-6, `seed ${seed}: warm ${warm.totalCost} vs cold ${cold.totalCost}`);
+    // A vehicle that left may lower the best cap: the warm path must not keep the old one.
+    const left = { ...sc.snapshot, sessions: sc.snapshot.sessions.slice(1) };
+    const p = buildProblem(left, sc.nowMs);
+    if (first.sessions[0].plannedKwh > 1e-2) assert.equal(warmSolve(p, first), undefined, `seed ${seed}`);
   }
 });

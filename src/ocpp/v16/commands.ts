@@ -1,4 +1,4 @@
-import { CommandError, type ChargingLimitProfile, type CommandResult, type ProfilePurpose, type StationCommand } from '../commands.ts';
+import { CommandError, type ChargingLimitProfile, type CommandResult, type ProfilePurpose, type StationCommand, type VariableResult } from '../commands.ts';
 import type { ChargingProfile, ChargingSchedule } from './messages.ts';
 
 /** Domain commands -> OCPP 1.6 calls, and their answers back. kW become W here and nowhere else. */
@@ -66,9 +66,29 @@ export function toV16Call(c: StationCommand): [string, Record<string, unknown>] 
     case 'ChangeConfiguration': return ['ChangeConfiguration', { key: c.key, value: c.value }];
     case 'GetConfiguration': return ['GetConfiguration', c.keys ? { key: [...c.keys] } : {}];
     case 'Reset': return ['Reset', { type: c.kind }];
-    case 'TriggerMessage': return ['TriggerMessage', { requestedMessage: c.message, ...(c.evseId !== undefined ? { connectorId: c.evseId } : {}) }];
+    case 'TriggerMessage':
+      if (c.message === 'TransactionEvent' || c.message === 'LogStatusNotification') throw new CommandError('NotSupported', `${c.message} is OCPP 2.0.1; a 1.6 station cannot be asked for it`);
+      return ['TriggerMessage', { requestedMessage: c.message, ...(c.evseId !== undefined ? { connectorId: c.evseId } : {}) }];
     case 'UnlockConnector': return ['UnlockConnector', { connectorId: c.evseId }];
+    // 1.6 has flat configuration keys: a variable's name is the key, its component has no 1.6 counterpart.
+    case 'GetVariables': return ['GetConfiguration', { key: [...new Set(c.variables.map((v) => v.variable))] }];
+    case 'GetBaseReport': return ['GetConfiguration', {}];
+    case 'SetVariables': throw new Error('SetVariables on 1.6 is one ChangeConfiguration per variable: use setVariables16');
+    case 'GetChargingProfiles': throw new CommandError('NotSupported', 'OCPP 1.6 cannot report installed charging profiles (use GetCompositeSchedule)');
   }
+}
+
+/** SetVariables on a 1.6 station: one ChangeConfiguration per variable, in order. */
+export async function setVariables16(c: Extract<StationCommand, { type: 'SetVariables' }>, call: (action: string, payload: unknown) => Promise<unknown>): Promise<CommandResult> {
+  const variables: VariableResult[] = [];
+  for (const v of c.variables) {
+    const r = (await call('ChangeConfiguration', { key: v.variable, value: v.value })) as { status?: string };
+    // 1.6 NotSupported means the key is unknown to the station: 2.0.1 calls that UnknownVariable.
+    const status = r?.status === 'NotSupported' ? 'UnknownVariable' : String(r?.status ?? 'Rejected');
+    variables.push({ component: v.component, variable: v.variable, ...(v.evseId !== undefined ? { evseId: v.evseId } : {}), status });
+  }
+  const statuses = new Set(variables.map((v) => v.status));
+  return { status: statuses.size === 1 ? [...statuses][0]! : 'Partial', variables };
 }
 
 interface CompositeConf {
@@ -83,6 +103,18 @@ export function fromV16Result(c: StationCommand, response: unknown): CommandResu
   if (c.type === 'GetConfiguration') {
     const keys = (r.configurationKey ?? []) as { key: string; readonly: boolean; value?: string }[];
     return { status: 'Accepted', configuration: keys.map((k) => ({ key: k.key, value: k.value ?? null, readonly: k.readonly })), unknownKeys: (r.unknownKey ?? []) as string[] };
+  }
+  if (c.type === 'GetVariables') {
+    const keys = new Map(((r.configurationKey ?? []) as { key: string; value?: string }[]).map((k) => [k.key, k.value ?? null]));
+    const variables: VariableResult[] = c.variables.map((v) => ({
+      component: v.component, variable: v.variable, ...(v.evseId !== undefined ? { evseId: v.evseId } : {}),
+      status: keys.has(v.variable) ? 'Accepted' : 'UnknownVariable', ...(keys.has(v.variable) ? { value: keys.get(v.variable) } : { value: null }),
+    }));
+    return { status: variables.every((v) => v.status === 'Accepted') ? 'Accepted' : 'Partial', variables };
+  }
+  if (c.type === 'GetBaseReport') {
+    const keys = (r.configurationKey ?? []) as { key: string; readonly: boolean; value?: string }[];
+    return { status: 'Accepted', report: keys.map((k) => ({ component: '', variable: k.key, value: k.value ?? null, readonly: k.readonly })), complete: true };
   }
   if (c.type === 'GetCompositeSchedule') {
     const conf = r as unknown as CompositeConf;

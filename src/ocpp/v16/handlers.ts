@@ -3,7 +3,7 @@ import type { StationCommand, CommandResult } from '../commands.ts';
 import { internalError, isRpcError, notSupported, securityError } from '../rpc.ts';
 import { normaliseSample, summarise, type NormalisedSample } from '../meter.ts';
 import type { MeterSampleRow, TransactionRow } from '../migrations.ts';
-import { toV16Call, fromV16Result } from './commands.ts';
+import { toV16Call, fromV16Result, setVariables16 } from './commands.ts';
 import type * as M from './messages.ts';
 
 /** What a protocol version gives the central system for one connection. */
@@ -232,6 +232,7 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
 
   return {
     async send(command, timeoutMs) {
+      if (command.type === 'SetVariables') return setVariables16(command, (action, payload) => client.call(action, payload, { callTimeoutMs: timeoutMs }));
       const [action, payload] = toV16Call(command);
       const response = await client.call(action, payload, { callTimeoutMs: timeoutMs });
       return fromV16Result(command, response);

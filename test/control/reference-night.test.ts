@@ -1,0 +1,28 @@
+// Issue 5 end to end: the simulated reference depot (60 vans, 48 chargers, 300 kW) against the real server with the
+// control loop in charge, on one virtual clock.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseScenario } from '../../src/fleet/scenario.ts';
+import { runScenario } from '../../src/sim/run.ts';
+import { importInto } from './helpers.ts';
+
+const raw = JSON.parse(readFileSync(new URL('../../scenarios/reference-depot.json', import.meta.url), 'utf8'));
+const early = new Set(raw.sessions.filter((s: { departure: string }) => s.departure.endsWith('04:30:00Z')).map((s: { id: string }) => s.id));
+
+test('a night of the reference depot under Voltyard: never above 300 kW, the 05:30 vans ready, against uncontrolled', async (t) => {
+  const scenario = parseScenario(raw);
+  const dataDir = await importInto(null, raw, 'automatic');
+  const wall = performance.now();
+  const controlled = await runScenario(scenario, { central: { kind: 'voltyard', config: { dataDir } }, meterIntervalS: 60, responseDelayMs: 2000 });
+  const wallMs = performance.now() - wall;
+  const uncontrolled = await runScenario(scenario, { central: { kind: 'uncontrolled' }, meterIntervalS: 60 });
+  const site = controlled.site;
+  t.diagnostic(`controlled: ready ${site.ready}/${site.sessions}, peak ${site.peakKw} kW (limit ${site.gridLimitKw}), cost ${site.totalCost} ${site.currency}, ${(wallMs / 1000).toFixed(1)} s wall`);
+  t.diagnostic(`uncontrolled: ready ${uncontrolled.site.ready}/${uncontrolled.site.sessions}, peak ${uncontrolled.site.peakKw} kW, cost ${uncontrolled.site.totalCost}`);
+  assert.equal(site.slotsOverLimit, 0, `slots over 300 kW: ${site.slots.filter((s) => s.siteKw > site.gridLimitKw).map((s) => `${s.start} ${s.siteKw}`).join(', ')}`);
+  const earlyVans = controlled.vehicles.filter((v) => early.has(v.sessionId));
+  assert.equal(earlyVans.length, 12);
+  assert.deepEqual(earlyVans.filter((v) => !v.ready).map((v) => `${v.vehicleId} ${v.departureSocPercent}%`), [], 'the 12 vans leaving at 05:30 are ready');
+  assert.ok(uncontrolled.site.peakKw > site.peakKw, 'uncontrolled charging peaks higher');
+});

@@ -1,0 +1,27 @@
+// Scenarios shared by the simulator's tests.
+
+/** Three chargers (11 kW 3-phase AC, 7.2 kW 1-phase AC, 50 kW DC) on a 40 kW site, four vans and a guest. */
+export const smallDepot = {
+  format: 'voltyard-scenario/1', name: 'small-depot', now: '2026-03-10T17:00:00Z',
+  depot: { id: 'small', timeZone: 'Europe/Amsterdam', slotMinutes: 15, gridLimitKw: 40, otherLoadKw: [{ from: '2026-03-10T16:00:00Z', loadKw: 5 }] },
+  circuits: [{ id: 'main', parentId: null, maxPowerKw: 60 }],
+  chargers: [
+    { id: 'AC-1', circuitId: 'main', kind: 'AC', maxPowerKw: 11, phases: 3 },
+    { id: 'AC-2', circuitId: 'main', kind: 'AC', maxPowerKw: 7.2, phases: 1 },
+    { id: 'DC-1', circuitId: 'main', kind: 'DC', maxPowerKw: 50 },
+  ],
+  vehicles: [
+    { id: 'van-1', batteryKwh: 60, acMaxPowerKw: 11, dcMaxPowerKw: 50 },
+    { id: 'van-2', batteryKwh: 60, acMaxPowerKw: 7.4, dcMaxPowerKw: 50 },
+    { id: 'van-3', batteryKwh: 75, acMaxPowerKw: 11, dcMaxPowerKw: 40, taper: [{ socPercent: 70, maxPowerKw: 40 }, { socPercent: 95, maxPowerKw: 8 }] },
+    { id: 'van-4', batteryKwh: 75, acMaxPowerKw: 11, dcMaxPowerKw: 50 },
+  ],
+  sessions: [
+    { id: 's1', vehicleId: 'van-1', chargerId: 'AC-1', departure: '2026-03-11T05:00:00Z', socPercent: 30, targetSocPercent: 90 },
+    { id: 's2', vehicleId: 'van-2', chargerId: 'AC-2', arrival: '2026-03-10T18:10:00Z', departure: '2026-03-10T22:00:00Z', socPercent: 20, targetSocPercent: 100 },
+    { id: 's3', vehicleId: 'van-3', chargerId: 'DC-1', arrival: '2026-03-10T17:30:00Z', departure: '2026-03-10T19:00:00Z', socPercent: 25, targetSocPercent: 90 },
+    { id: 's4', vehicleId: 'van-4', chargerId: 'DC-1', arrival: '2026-03-10T19:00:00Z', departure: '2026-03-11T06:00:00Z', socPercent: 40, targetSocPercent: 80 },
+    { id: 'guest', chargerId: 'AC-2', arrival: '2026-03-10T22:30:00Z', departure: '2026-03-11T04:00:00Z', energyNeededKwh: 12 },
+  ],
+  tariff: { currency: 'EUR', defaultPricePerKwh: 0.2, rules: [{ from: '18:00', to: '21:00', pricePerKwh: 0.4 }], demandCharges: [{ pricePerKw: 10 }] },
+};
