@@ -27,7 +27,7 @@ export interface ControllerDeps {
 }
 
 interface ChargerState { online: boolean; status: string | null; errorCode: string | null }
-interface Applied { steps: LimitSteps; transactionId: string; atMs: number }
+interface Applied { steps: LimitSteps; transactionId: string; atMs: number; seq: number }
 interface Pending { chargerId: string; steps: LimitSteps; transactionId: string; plannedAtMs: number }
 
 /** Coalescing: a burst of events gives one re-plan; nobody waits longer than maxWait for theirs. */
@@ -63,11 +63,16 @@ export class DepotController {
   readonly pending = new Map<string, Pending>();
   /** Station maximum above the fail-safe share, per station, and until when it holds. */
   readonly #leases = new Map<string, { kw: number; untilMs: number }>();
+  #pushSeq = 0;
+  #deferred = false;
   readonly #notApplied = new Map<string, string>();
   readonly #drift = new Map<string, number>();
   readonly #overLimit = new Map<string, number>();
   readonly #socDrops = new Map<string, { fromPercent: number; toPercent: number; atMs: number }>();
   readonly #plugReadings = new Map<string, number>();
+  /** Per session: the first SoC seen with the meter then, to learn the vehicle's charging efficiency. */
+  readonly #socBase = new Map<string, { socPercent: number; energyKwh: number }>();
+  readonly efficiency = new Map<string, number>();
   plan: Plan | null = null;
   planId: number | null = null;
   #live: ReadonlyMap<string, LiveSession> = new Map();
@@ -209,6 +214,7 @@ export class DepotController {
             this.#lastApplied.delete(chargerId);
             this.pending.delete(chargerId);
             this.#overLimit.delete(chargerId);
+            this.#socBase.delete(s.transactionId);
             this.requestReplan(`session ended on ${chargerId}`);
           }
         }
@@ -226,7 +232,10 @@ export class DepotController {
           if (event.powerKw > 0.1) s.lastFlowAtMs = at;
           this.#checkFollowing(charger, s, at);
         }
-        if (event.socPercent !== null && s.vehicleId) this.#updateSoc(s.vehicleId, event.socPercent, at, 'charger');
+        if (event.socPercent !== null && s.vehicleId) {
+          this.#learnEfficiency(s, event.socPercent);
+          this.#updateSoc(s.vehicleId, event.socPercent, at, 'charger');
+        }
         return;
       }
       case 'VehicleReading': {
@@ -279,6 +288,18 @@ export class DepotController {
     this.requestReplan(`${vehicleId} identified by telematics`);
   }
 
+  /** SoC gained × battery size ÷ metered energy, once enough has flowed to say (clamped to what chargers do). */
+  #learnEfficiency(s: LiveSession, socPercent: number): void {
+    if (s.energyKwh === null || !s.vehicleId) return;
+    const base = this.#socBase.get(s.transactionId);
+    if (!base) { this.#socBase.set(s.transactionId, { socPercent, energyKwh: s.energyKwh }); return; }
+    const meteredKwh = s.energyKwh - base.energyKwh;
+    const batteryKwh = this.#fleet?.vehicles.find((v) => v.vehicleId === s.vehicleId)?.batteryKwh;
+    if (!batteryKwh || meteredKwh < 2) return;
+    const eff = (socPercent - base.socPercent) / 100 * batteryKwh / meteredKwh;
+    if (Number.isFinite(eff)) this.efficiency.set(s.vehicleId, Math.min(1, Math.max(0.75, eff)));
+  }
+
   #updateSoc(vehicleId: string, socPercent: number, atMs: number, source: VehicleSoc['source']): void {
     const before = this.soc.get(vehicleId);
     if (before && before.atMs > atMs) return;
@@ -308,10 +329,15 @@ export class DepotController {
   #noteDrift(charger: DepotCharger, why: string): void {
     const n = (this.#drift.get(charger.id) ?? 0) + 1;
     this.#drift.set(charger.id, n);
+    if (n >= 3) {
+      // Re-sending more will not help: a person has to look at this charger. The next plan change tries again.
+      this.#notApplied.set(charger.id, why);
+      this.#log.warn({ chargerId: charger.id, why, attempts: n }, 'charger does not follow its profile');
+      return;
+    }
     this.#applied.delete(charger.id);
     this.#log.warn({ chargerId: charger.id, why, attempts: n }, 'charger drifted from its profile; re-applying');
-    if (n >= 3) this.#notApplied.set(charger.id, why);
-    this.#track(this.#reconcile(this.planId, true));
+    this.#track(this.#reconcile(this.planId, charger.id));
   }
 
   requestReplan(trigger: string): void {
@@ -357,7 +383,7 @@ export class DepotController {
       const lease = this.#leases.get(charger.stationId);
       return limit === null ? share : lease && atMs < lease.untilMs ? limit : Math.min(limit, share);
     };
-    const { snapshot, live } = buildSnapshot(fleet, { sessions: [...this.sessions.values()], usableChargers: usable, soc: this.soc, overrides: this.overrides }, nowMs, uncontrolled);
+    const { snapshot, live } = buildSnapshot(fleet, { sessions: [...this.sessions.values()], usableChargers: usable, soc: this.soc, overrides: this.overrides, efficiency: this.efficiency }, nowMs, uncontrolled);
     const started = performance.now();
     let plan: Plan;
     try {
@@ -378,7 +404,7 @@ export class DepotController {
     if (this.replans % 50 === 0) await this.#d.records.prunePlans(this.depotId, 1000);
     this.#log.info({ planId: this.planId, triggers: triggers.length, sessions: plan.sessions.length, planningMs: Math.round(planningMs * 10) / 10, allReady: plan.allReady, peakKw: plan.peakKw }, 're-planned');
     release();
-    await this.#reconcile(this.planId, false);
+    await this.#reconcile(this.planId, null);
     await this.evaluateAlerts();
     this.#scheduleSlotBoundary(plan);
   }
@@ -404,7 +430,9 @@ export class DepotController {
   }
 
   /** Turns the current plan into profiles on the chargers: only what changed, decreases first. */
-  async #reconcile(planId: number | null, force: boolean): Promise<void> {
+  /** `only`: re-apply just this charger's profile (after drift), whatever the diff says. */
+  async #reconcile(planId: number | null, only: string | null): Promise<void> {
+    const force = only !== null;
     const plan = this.plan;
     const fleet = this.#fleet;
     if (!plan || !fleet) return;
@@ -415,11 +443,11 @@ export class DepotController {
     for (const sp of plan.sessions) {
       const s = this.#live.get(sp.sessionId);
       const charger = byCharger.get(sp.chargerId);
-      if (!s || !charger || this.sessions.get(charger.id) !== s) continue;
+      if (!s || !charger || this.sessions.get(charger.id) !== s || (only !== null && charger.id !== only)) continue;
       const caps = this.#caps.get(charger.stationId) ?? defaultCapabilities;
       desired.push({ sp, s, charger, steps: limitSteps(plan, sp, caps.maxPeriods) });
     }
-    if (this.mode !== 'shadow') await this.#renewLeases(desired, planId);
+    if (this.mode !== 'shadow' && only === null) await this.#renewLeases(desired, planId);
     for (const { s, charger, steps } of desired) {
       const applied = this.#applied.get(charger.id);
       if (!force && applied?.transactionId === s.transactionId && !stepsDiffer(applied.steps, steps, nowMs)) { this.pending.delete(charger.id); continue; }
@@ -433,8 +461,11 @@ export class DepotController {
       }
       const last = this.#lastPushMs.get(charger.id) ?? -Infinity;
       if (!decrease && !force && nowMs - last < minPushIntervalMs && applied) {
-        const wait = minPushIntervalMs - (nowMs - last);
-        this.#later(() => this.#reconcile(this.planId, false), wait + 1);
+        // One deferred pass picks up every charger that had to wait.
+        if (!this.#deferred) {
+          this.#deferred = true;
+          this.#later(() => { this.#deferred = false; return this.#reconcile(this.planId, null); }, minPushIntervalMs - (nowMs - last) + 1);
+        }
         continue;
       }
       pushes.push(() => this.#push(charger, steps, s.transactionId, planId));
@@ -502,8 +533,9 @@ export class DepotController {
     const answer = await this.#send(charger.stationId, { type: 'SetChargingProfile', evseId: charger.evseId, profile }, planId);
     if (this.sessions.get(charger.id)?.transactionId !== transactionId) return;
     if ('status' in answer && answer.status === 'Accepted') {
-      this.#applied.set(charger.id, { steps, transactionId, atMs: this.#now() });
-      this.#later(() => this.#verify(charger, transactionId, planId), verifyAfterMs);
+      const seq = ++this.#pushSeq;
+      this.#applied.set(charger.id, { steps, transactionId, atMs: this.#now(), seq });
+      this.#later(() => this.#verify(charger, seq, planId), verifyAfterMs);
       return;
     }
     if ('status' in answer) {
@@ -521,11 +553,13 @@ export class DepotController {
     }
   }
 
-  async #verify(charger: DepotCharger, transactionId: string, planId: number | null): Promise<void> {
+  async #verify(charger: DepotCharger, seq: number, planId: number | null): Promise<void> {
     const applied = this.#applied.get(charger.id);
-    if (!applied || applied.transactionId !== transactionId) return;
+    if (!applied || applied.seq !== seq) return;
     const answer = await this.#send(charger.stationId, { type: 'GetCompositeSchedule', evseId: charger.evseId, durationS: 900 }, planId);
     if (!('status' in answer) || answer.status !== 'Accepted') return;
+    // A newer profile went out meanwhile: this answer says nothing about it.
+    if (this.#applied.get(charger.id)?.seq !== seq) return;
     const schedule = (answer.result as { schedule?: { startAt: string | null; unit: 'kW' | 'A'; periods: { startOffsetS: number; limit: number; numberPhases?: number }[] } | null }).schedule;
     if (!schedule || schedule.periods.length === 0) return;
     const nowMs = this.#now();

@@ -39,6 +39,8 @@ export interface Override {
 
 export interface LiveView {
   readonly sessions: readonly LiveSession[];
+  /** Battery energy per kWh metered at the charger, per vehicle, where learned; else `defaultEfficiency`. */
+  readonly efficiency?: ReadonlyMap<string, number>;
   /** Chargers (planner ids) that can take commands: online and not faulted/unavailable. */
   readonly usableChargers: ReadonlySet<string>;
   readonly soc: ReadonlyMap<string, VehicleSoc>;
@@ -52,6 +54,12 @@ export interface SnapshotResult {
   /** Vehicles charging on a charger we cannot control: their worst case is reserved as site load. */
   readonly uncontrolledKw: number;
 }
+
+/**
+ * Charging losses: the planner plans metered (grid-side) energy, a battery needs more than its SoC gap. Giving the
+ * planner the battery as `capacity / efficiency` makes every need, and every predicted SoC, grid-side and consistent.
+ */
+export const defaultEfficiency = 0.9;
 
 /** How long an unknown vehicle is assumed to stay, and a departure that has passed is given to finish. */
 const unknownDwellMs = 8 * 3_600_000;
@@ -96,6 +104,7 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
     }
     const vehicle = s.vehicleId ? vehicleById.get(s.vehicleId) : undefined;
     const departure = s.vehicleId ? nextDeparture(fleet.departures, s.vehicleId, nowMs) : null;
+    const eff = (s.vehicleId ? view.efficiency?.get(s.vehicleId) : undefined) ?? defaultEfficiency;
     const override = s.vehicleId ? view.overrides.get(s.vehicleId) : undefined;
     const id = `tx-${s.transactionId}`;
     let departureMs = override?.departureMs ?? departure?.departureMs ?? s.startedAtMs + unknownDwellMs;
@@ -108,12 +117,12 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
       // The freshest SoC we have; else the SoC it was expected back with plus what went in since plug-in.
       const socPercent = soc && soc.atMs >= s.startedAtMs - 600_000
         ? soc.socPercent
-        : Math.min(100, (departure.arrivalSocPercent ?? 50) + 100 * delivered / vehicle.batteryKwh);
+        : Math.min(100, (departure.arrivalSocPercent ?? 50) + 100 * delivered * eff / vehicle.batteryKwh);
       spec = {
         id, kind: 'plugged', chargerId: charger.id, vehicleId: vehicle.vehicleId, known: true, departureMs,
         ...(departure.energyNeededKwh !== null
-          ? { energyNeededKwh: Math.max(0, departure.energyNeededKwh - delivered) }
-          : { battery: { capacityKwh: vehicle.batteryKwh, socPercent, targetSocPercent: departure.targetSocPercent } }),
+          ? { energyNeededKwh: Math.max(0, departure.energyNeededKwh / eff - delivered) }
+          : { battery: { capacityKwh: vehicle.batteryKwh / eff, socPercent, targetSocPercent: departure.targetSocPercent } }),
         vehicleMaxPowerKw: charger.kind === 'AC' ? vehicle.acMaxPowerKw : vehicle.dcMaxPowerKw,
         ...(vehicle.taper ? { taper: vehicle.taper } : {}),
         priority: departure.priority + (override?.priorityBoost ?? 0),
@@ -147,8 +156,8 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
     sessions.push({
       id: `exp-${d.id}`, kind: 'expected', chargerId: charger.id, vehicleId: vehicle.vehicleId, known: true, arrivalMs, departureMs: d.departureMs,
       ...(d.energyNeededKwh !== null
-        ? { energyNeededKwh: d.energyNeededKwh }
-        : { battery: { capacityKwh: vehicle.batteryKwh, socPercent: d.arrivalSocPercent ?? 20, targetSocPercent: d.targetSocPercent } }),
+        ? { energyNeededKwh: d.energyNeededKwh / ((view.efficiency?.get(d.vehicleId)) ?? defaultEfficiency) }
+        : { battery: { capacityKwh: vehicle.batteryKwh / ((view.efficiency?.get(d.vehicleId)) ?? defaultEfficiency), socPercent: d.arrivalSocPercent ?? 20, targetSocPercent: d.targetSocPercent } }),
       vehicleMaxPowerKw: charger.kind === 'AC' ? vehicle.acMaxPowerKw : vehicle.dcMaxPowerKw,
       ...(vehicle.taper ? { taper: vehicle.taper } : {}),
       priority: d.priority, departureEstimated: d.estimated,

@@ -10,7 +10,6 @@
 import type { Problem } from './problem.ts';
 
 const eps = 1e-9;
-export const W = { n: 0, ph: 0 };
 
 /** Capacities in force for one solve: per-session and per-circuit kWh per slot (both n×T / C×T, row-major). */
 export interface Caps {
@@ -297,10 +296,8 @@ export class Residual {
     // Levels stop at the nearest sources (Dinic's level graph): farther ones are served by later phases, and the
     // rest of the network is not searched.
     let lastLevel = Number.POSITIVE_INFINITY;
-    W.ph++;
     while (head < tail) {
       const v = queue[head++];
-      W.n++;
       if (dist[v] > lastLevel) break;
       const d = dist[v] + 1;
       if (v < n) {
@@ -340,7 +337,6 @@ export class Residual {
           if (v >= n && v < n + T && dist[v] === 0) { reached = v; break; }
           // Forward arcs in a fixed order, so the current-arc pointer arc[v] can resume where it stopped.
           const dv = dist[v] - 1;
-          W.n++;
           let w = -1;
           if (v < n) {
             const len = end[v] - start[v];

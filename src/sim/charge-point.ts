@@ -315,7 +315,9 @@ export class VirtualChargePoint extends EventEmitter {
 
   private scheduleHeartbeat(): void {
     this.cancel(this.heartbeatTimer);
-    this.heartbeatTimer = this.later(Number(this.config.HeartbeatInterval) * 1000, () => {
+    const intervalS = Number(this.config.HeartbeatInterval);
+    if (!(intervalS > 0)) return; // 0: no heartbeats
+    this.heartbeatTimer = this.later(intervalS * 1000, () => {
       if (this.online) this.call('Heartbeat', {}).catch(() => undefined);
       this.scheduleHeartbeat();
     });
@@ -323,7 +325,9 @@ export class VirtualChargePoint extends EventEmitter {
 
   private scheduleMeter(): void {
     this.cancel(this.meterTimer);
-    const intervalMs = Math.max(1, Number(this.config.MeterValueSampleInterval)) * 1000;
+    // OCPP 1.6: a MeterValueSampleInterval of 0 means no sampled meter values.
+    const intervalMs = Number(this.config.MeterValueSampleInterval) * 1000;
+    if (!(intervalMs > 0)) return;
     const now = this.clock.now();
     const next = Math.floor(now / intervalMs) * intervalMs + intervalMs;
     this.meterTimer = this.later(next - now, () => {

@@ -33,10 +33,17 @@ export interface SimClockOptions {
   factor?: number;
   /** virtual: wall ms of silence that counts as quiet. */
   quietMs?: number;
+  /** virtual: runUntil fails (instead of spinning) when work stays held this long in wall ms (default 120 000). */
+  maxHeldMs?: number;
+  /** virtual: runUntil fails when this many timers fire at one instant (a zero-delay loop; default 500 000). */
+  maxTimersPerInstant?: number;
 }
 
+/** The virtual clock cannot make progress; the message says why. */
+export class ClockStalledError extends Error {}
+
 export function createSimClock(options: SimClockOptions): SimClock {
-  if (options.mode === 'virtual') return new VirtualClock(options.startMs ?? Date.now(), options.quietMs ?? 2);
+  if (options.mode === 'virtual') return new VirtualClock(options.startMs ?? Date.now(), options.quietMs ?? 2, options.maxHeldMs ?? 120_000, options.maxTimersPerInstant ?? 500_000);
   const factor = options.mode === 'real' ? 1 : options.factor ?? 60;
   if (!(factor > 0) || !Number.isFinite(factor)) throw new RangeError(`accelerated clock: factor must be a positive number, got ${factor}`);
   return scaledClock(options.mode, options.mode === 'real' ? Date.now() : options.startMs ?? Date.now(), factor);
@@ -112,10 +119,14 @@ class VirtualClock implements SimClock {
   private lastTouch = 0;
   private readonly heap = new TimerHeap();
   private readonly quietMs: number;
+  private readonly maxHeldMs: number;
+  private readonly maxTimersPerInstant: number;
 
-  constructor(startMs: number, quietMs: number) {
+  constructor(startMs: number, quietMs: number, maxHeldMs: number, maxTimersPerInstant: number) {
     this.nowMs = startMs;
     this.quietMs = quietMs;
+    this.maxHeldMs = maxHeldMs;
+    this.maxTimersPerInstant = maxTimersPerInstant;
   }
 
   now(): number { return this.nowMs; }
@@ -152,10 +163,12 @@ class VirtualClock implements SimClock {
   pendingTimers(): number { return this.live; }
 
   async runUntil(untilMs: number): Promise<void> {
+    let firedHere = 0;
     for (;;) {
       await this.settle();
       const next = this.nextLive();
       if (!next || next.at > untilMs) break;
+      if (next.at > this.nowMs) firedHere = 0;
       this.nowMs = Math.max(this.nowMs, next.at);
       // Everything due at this instant fires before the world is allowed to react, like a real tick would.
       while (this.heap.size > 0 && this.heap.peek()!.at <= this.nowMs) {
@@ -164,6 +177,9 @@ class VirtualClock implements SimClock {
         if (!fn) continue;
         t.fn = null;
         this.live--;
+        if (++firedHere > this.maxTimersPerInstant) {
+          throw new ClockStalledError(`virtual clock: more than ${this.maxTimersPerInstant} timers fired at ${new Date(this.nowMs).toISOString()} without time moving (a zero-delay timer loop?)`);
+        }
         fn();
       }
     }
@@ -177,10 +193,14 @@ class VirtualClock implements SimClock {
 
   /** Waits until no work is held and no message has moved for quietMs of wall time. */
   private async settle(): Promise<void> {
+    const since = performance.now();
     for (;;) {
       await immediate();
       await immediate();
       if (this.holds === 0 && performance.now() - this.lastTouch >= this.quietMs) return;
+      if (this.holds > 0 && performance.now() - since > this.maxHeldMs) {
+        throw new ClockStalledError(`virtual clock: ${this.holds} piece(s) of work held time at ${new Date(this.nowMs).toISOString()} for over ${this.maxHeldMs / 1000} s of wall time`);
+      }
       await sleepReal(this.holds > 0 ? 0 : Math.max(0, this.quietMs - (performance.now() - this.lastTouch)));
     }
   }

@@ -66,7 +66,8 @@ async function migrate(store: Store, migrations: readonly Migration[], log: Logg
     getMigrations: async (): Promise<Record<string, KyselyMigration>> =>
       Object.fromEntries(migrations.map((m) => [m.name, { up: (db: Kysely<unknown>) => m.up(db, store.dialect) }])),
   };
-  const migrator = new Migrator({ db: store.db, provider, migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' });
+  // Each context numbers its own migrations, so a newer context's may sort before one already applied elsewhere.
+  const migrator = new Migrator({ db: store.db, provider, migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock', allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   for (const r of results ?? []) {
     if (r.status === 'Success') log.info({ migration: r.migrationName }, 'migration applied');

@@ -202,3 +202,14 @@ test('a malformed call gets an OCPP error back and changes nothing; the charger 
   assert.deepEqual(await central.call('CP-1', 'ChangeConfiguration', { key: 'HeartbeatInterval', value: '60' }), { status: 'Accepted' });
   t.diagnostic(`error codes: ${failures.join(', ')}`);
 });
+
+test('a sample interval of 0 stops sampled meter values; a heartbeat interval of 0 stops heartbeats', async (t) => {
+  const { clock, central, station } = await setup(t);
+  station.plug(1, van(), 'TAG-1');
+  assert.deepEqual(await central.call('CP-1', 'ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '0' }), { status: 'Accepted' });
+  assert.deepEqual(await central.call('CP-1', 'ChangeConfiguration', { key: 'HeartbeatInterval', value: '0' }), { status: 'Accepted' });
+  const before = central.received.length;
+  await clock.runUntil(t0 + 3 * 60 * min);
+  assert.deepEqual(central.received.slice(before).filter((r) => r.method === 'MeterValues' || r.method === 'Heartbeat'), []);
+  assert.ok(Math.abs(station.meterKwh(1) - 33) < 0.2, 'the meter still counts');
+});

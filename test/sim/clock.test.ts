@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSimClock } from '../../src/sim/clock.ts';
+import { ClockStalledError, createSimClock } from '../../src/sim/clock.ts';
 
 const t0 = Date.parse('2026-03-10T17:00:00Z');
 
@@ -65,4 +65,15 @@ test('real: follows the wall clock', async () => {
   const before = clock.now();
   await clock.sleep(20);
   assert.ok(clock.now() - before >= 19);
+});
+
+test('virtual: a zero-delay timer loop or work held forever fails with a reason instead of spinning', async () => {
+  const loop = createSimClock({ mode: 'virtual', startMs: t0, maxTimersPerInstant: 1000 });
+  const again = () => { loop.setTimeout(again, 0); };
+  loop.setTimeout(again, 10);
+  await assert.rejects(loop.runUntil(t0 + 60_000), (err: Error) => err instanceof ClockStalledError && /more than 1000 timers fired at 2026-03-10T17:00:00.010Z/.test(err.message));
+  const held = createSimClock({ mode: 'virtual', startMs: t0, maxHeldMs: 50 });
+  held.hold();
+  held.setTimeout(() => undefined, 1000);
+  await assert.rejects(held.runUntil(t0 + 60_000), /1 piece\(s\) of work held time at 2026-03-10T17:00:00.000Z/);
 });
