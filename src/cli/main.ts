@@ -2,6 +2,7 @@ import { UsageError, type Command } from './command.ts';
 import { startCommand } from './commands/start.ts';
 import { planCommand } from './commands/plan.ts';
 import { importCommand } from './commands/import.ts';
+import { demoCommand } from './commands/demo.ts';
 import { simulateCommand } from './commands/simulate.ts';
 
 /** Every subcommand, in the order `voltyard --help` lists them. */
@@ -9,6 +10,7 @@ const commands: readonly Command[] = [
   startCommand,
   planCommand,
   importCommand,
+  demoCommand,
   simulateCommand,
 ];
 

@@ -1,45 +1,61 @@
 import type { Logger } from '../log.ts';
 
 /**
- * Collects rows and writes them in one statement per batch: every size rows or every intervalMs, whichever comes
- * first. Meter samples and the message log arrive thousands per second; one insert each would bound throughput by
- * the database's round trips. A failed batch is logged with its size and dropped (it never blocks the ones after).
+ * Group commit: rows that arrive while a write is in flight go out together in the next one, so thousands of meter
+ * samples a second cost a few statements a second, and no row waits longer than one write. `add` resolves when its
+ * row is stored: a charger is only told "accepted" for what is on disk. A failed write rejects its rows' promises
+ * (the charger gets an error and sends them again) and never blocks the writes after it.
  */
 export class BatchWriter<T> {
   readonly #write: (rows: T[]) => Promise<void>;
   readonly #size: number;
-  readonly #intervalMs: number;
   readonly #log: Logger;
   readonly #name: string;
   #rows: T[] = [];
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  #inFlight: Promise<void> = Promise.resolve();
+  #waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #writing: Promise<void> | null = null;
+  #scheduled = false;
 
-  constructor(options: { name: string; size: number; intervalMs: number; logger: Logger; write: (rows: T[]) => Promise<void> }) {
+  constructor(options: { name: string; size: number; logger: Logger; write: (rows: T[]) => Promise<void> }) {
     this.#write = options.write;
     this.#size = options.size;
-    this.#intervalMs = options.intervalMs;
     this.#log = options.logger;
     this.#name = options.name;
   }
 
-  add(row: T): void {
+  add(row: T): Promise<void> {
     this.#rows.push(row);
-    if (this.#rows.length >= this.#size) void this.flush();
-    else this.#timer ??= setTimeout(() => void this.flush(), this.#intervalMs);
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (!this.#writing && !this.#scheduled) {
+      // Let the rest of this tick's messages join the batch.
+      this.#scheduled = true;
+      setImmediate(() => { this.#scheduled = false; this.#next(); });
+    }
+    return done;
   }
 
-  /** Writes what is queued; resolves when everything added before the call is written (or has failed). */
-  flush(): Promise<void> {
-    if (this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
-    const rows = this.#rows;
-    this.#rows = [];
-    if (rows.length > 0) {
-      // One batch at a time, in order: SQLite has one writer anyway, and order keeps "first write wins" meaningful.
-      this.#inFlight = this.#inFlight.then(() => this.#write(rows)).catch((err) => {
-        this.#log.error({ err, batch: this.#name, rows: rows.length }, 'batched write failed; rows dropped');
-      });
+  #next(): void {
+    if (this.#writing || this.#rows.length === 0) return;
+    const rows = this.#rows.splice(0, this.#size);
+    const waiters = this.#waiters.splice(0, rows.length);
+    this.#writing = this.#write(rows).then(
+      () => { for (const w of waiters) w.resolve(); },
+      (err) => {
+        this.#log.error({ err, batch: this.#name, rows: rows.length }, 'batched write failed; the senders are told');
+        for (const w of waiters) w.reject(err);
+      },
+    ).finally(() => {
+      this.#writing = null;
+      this.#next();
+    });
+  }
+
+  /** Resolves when everything added before the call is written (or has failed). */
+  async flush(): Promise<void> {
+    while (this.#rows.length > 0 || this.#writing || this.#scheduled) {
+      if (!this.#writing) this.#next();
+      if (this.#writing) await this.#writing;
+      else await new Promise((r) => setImmediate(r));
     }
-    return this.#inFlight;
   }
 }

@@ -36,7 +36,8 @@ export interface OcppRepository {
   /** The highest cumulative import register stored for a transaction, in kWh (outlet, all phases). */
   latestEnergyKwh(transactionId: number): Promise<number | null>;
 
-  addSample(row: MeterSampleRow): void;
+  /** Resolves once the sample is stored (group commit). */
+  addSample(row: MeterSampleRow): Promise<void>;
   samples(filter: { transactionId: number; limit: number }): Promise<MeterSampleRow[]>;
   latestSampleAt(stationId: string, connectorId: number): Promise<string | null>;
   logMessage(row: Omit<MessageLogRow, 'id'>): void;
@@ -48,14 +49,14 @@ export interface OcppRepository {
 export function ocppRepository(store: Store, logger: Logger): OcppRepository {
   const db = store.db.withTables<OcppTables>();
   const samples = new BatchWriter<MeterSampleRow>({
-    name: 'meter samples', size: 1000, intervalMs: 250, logger,
+    name: 'meter samples', size: 1000, logger,
     write: async (rows) => {
       // PostgreSQL takes at most 65,535 bind parameters a statement; 10 columns × 1,000 rows stays well under.
       await db.insertInto('ocpp_meter_samples').values(rows).onConflict((oc) => oc.doNothing()).execute();
     },
   });
   const messages = new BatchWriter<Omit<MessageLogRow, 'id'>>({
-    name: 'message log', size: 2000, intervalMs: 500, logger,
+    name: 'message log', size: 2000, logger,
     write: async (rows) => { await db.insertInto('ocpp_message_log').values(rows).execute(); },
   });
 
@@ -159,7 +160,8 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
         .where('station_id', '=', stationId).where('connector_id', '=', connectorId).executeTakeFirst();
       return (row?.at as string | null | undefined) ?? null;
     },
-    logMessage: (row) => messages.add(row),
+    // The log is a record, not a promise to a charger: a failed write is logged by the writer and not awaited.
+    logMessage: (row) => { messages.add(row).catch(() => undefined); },
     async messages({ stationId, limit, beforeId }) {
       await messages.flush();
       let q = db.selectFrom('ocpp_message_log').selectAll().where('station_id', '=', stationId);

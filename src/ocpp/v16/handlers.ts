@@ -139,6 +139,7 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
   async function storeMeterValues(connectorId: number, transactionId: number | null, values: readonly M.MeterValue[], receivedAt: string): Promise<void> {
     // After a restart the newest stored instant decides what a replayed sample is; read it before adding new ones.
     if (!lastSampleAt.has(connectorId)) lastSampleAt.set(connectorId, await repo.latestSampleAt(stationId, connectorId));
+    const writes: Promise<void>[] = [];
     for (const mv of values) {
       const sampledAt = new Date(mv.timestamp).toISOString();
       const samples: NormalisedSample[] = [];
@@ -151,10 +152,10 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
         }
         const s = normaliseSample({ value, measurand: sv.measurand, unit: sv.unit, phase: sv.phase, location: sv.location, context: sv.context });
         samples.push(s);
-        repo.addSample({
+        writes.push(repo.addSample({
           station_id: stationId, connector_id: connectorId, transaction_id: transactionId, sampled_at: sampledAt,
           measurand: s.measurand, phase: s.phase, location: s.location, context: s.context, value: s.value, unit: s.unit,
-        } satisfies MeterSampleRow);
+        } satisfies MeterSampleRow));
       }
       if (samples.length === 0) continue;
       const last = lastSampleAt.get(connectorId);
@@ -166,6 +167,8 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
         transactionId: transactionId === null ? null : String(transactionId), ...sum,
       });
     }
+    // Answered only once stored: a charger deletes what we accept.
+    await Promise.all(writes);
   }
 
   on<M.MeterValuesReq, Record<string, never>>('MeterValues', async (p) => {

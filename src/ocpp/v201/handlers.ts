@@ -134,6 +134,7 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
   /** Stores the samples and announces each instant newer than the last one announced for that EVSE. */
   async function storeMeterValues(evseId: number, transactionId: number | null, values: readonly M.MeterValue[], receivedAt: string): Promise<void> {
     if (!lastSampleAt.has(evseId)) lastSampleAt.set(evseId, await repo.latestSampleAt(stationId, evseId));
+    const writes: Promise<void>[] = [];
     for (const mv of [...values].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp))) {
       const sampledAt = new Date(mv.timestamp).toISOString();
       const samples: NormalisedSample[] = [];
@@ -143,10 +144,10 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
           phase: sv.phase, location: sv.location, context: sv.context,
         });
         samples.push(s);
-        repo.addSample({
+        writes.push(repo.addSample({
           station_id: stationId, connector_id: evseId, transaction_id: transactionId, sampled_at: sampledAt,
           measurand: s.measurand, phase: s.phase, location: s.location, context: s.context, value: s.value, unit: s.unit,
-        } satisfies MeterSampleRow);
+        } satisfies MeterSampleRow));
       }
       if (samples.length === 0) continue;
       const last = lastSampleAt.get(evseId);
@@ -157,6 +158,8 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
         transactionId: transactionId === null ? null : String(transactionId), ...summarise(samples),
       });
     }
+    // Answered only once stored: a charger deletes what we accept.
+    await Promise.all(writes);
   }
 
   on<M.MeterValuesReq, Record<string, never>>('MeterValues', (p) => serial(async () => {
