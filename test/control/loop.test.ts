@@ -202,3 +202,39 @@ test('a Voltyard restart in the middle of the night: sessions are rebuilt from t
     await second.stop();
   }
 });
+
+test('40 plug-ins within one second give one re-plan, and every one of them has its profile within 2 s', async () => {
+  const nowMs = Date.now();
+  const n = 40;
+  const dataDir = await importInto(null, smallDepot(nowMs, { n, gridLimitKw: 150 }));
+  const server = await startOcppServer({ dataDir, logLevel: 'info' });
+  try {
+    const chargers = await Promise.all(Array.from({ length: n }, (_, k) => smartCharger(server, `AC-${k + 1}`)));
+    await waitFor('fail-safe everywhere', () => chargers.every((c) => c.profiles.length >= 2), 15_000);
+    const plane = server.services.provided.controlPlane!;
+    const controller = (await plane.controller('small'))!;
+    await controller.settled();
+    await new Promise((r) => setTimeout(r, 600));
+    await controller.settled();
+    const replansBefore = controller.replans;
+    const plugged: number[] = [];
+    // All 40 within one second, spread out like drivers arriving in a rush.
+    await Promise.all(chargers.map(async (c, k) => {
+      await new Promise((r) => setTimeout(r, k * 24));
+      plugged[k] = Date.now();
+      await c.charger.call('StartTransaction', { connectorId: 1, idTag: `van-${k + 1}`, meterStart: 0, timestamp: new Date().toISOString() });
+    }));
+    const got: number[] = [];
+    await waitFor('a Tx profile on all 40', () => {
+      chargers.forEach((c, k) => { if (got[k] === undefined && c.txProfiles().length > 0) got[k] = Date.now(); });
+      return got.filter((x) => x !== undefined).length === n;
+    }, 10_000);
+    await controller.settled();
+    const worst = Math.max(...got.map((t, k) => t - plugged[k]));
+    assert.equal(controller.replans - replansBefore, 1, `re-plans for the burst: ${controller.replans - replansBefore}`);
+    assert.ok(worst < 2000, `slowest profile ${worst} ms after its plug-in`);
+    await Promise.all(chargers.map((c) => c.charger.close()));
+  } finally {
+    await server.stop();
+  }
+});
