@@ -80,3 +80,29 @@ export const securityError = (message: string) => createRPCError('SecurityError'
 export const notSupported = (message: string) => createRPCError('NotSupported', message);
 export const propertyError = (message: string) => createRPCError('PropertyConstraintViolation', message);
 export const isRpcError = (err: unknown): boolean => typeof (err as { rpcErrorCode?: unknown })?.rpcErrorCode === 'string';
+
+/**
+ * Registers station-message handlers the same way for every version: a station not yet accepted may only boot and
+ * heartbeat; our own failures become an InternalError CALLERROR with the details in our log, never in the frame.
+ */
+export function handlerInstaller(
+  client: { handle(method: string, handler: (call: { params: unknown }) => unknown): void },
+  conn: { readonly stationId: string; readonly accepted: boolean },
+  log: { error(obj: object, msg: string): void },
+) {
+  const beforeAcceptance = new Set(['BootNotification', 'Heartbeat']);
+  return function on<P, R>(action: string, handler: (params: P) => Promise<R> | R): void {
+    client.handle(action, async ({ params }) => {
+      if (!conn.accepted && !beforeAcceptance.has(action)) {
+        throw securityError(`${action} refused: station ${conn.stationId} is not accepted by the central system (send BootNotification)`);
+      }
+      try {
+        return await handler(params as P);
+      } catch (err) {
+        if (isRpcError(err)) throw err;
+        log.error({ err, action }, 'handling a station message failed');
+        throw internalError();
+      }
+    });
+  };
+}

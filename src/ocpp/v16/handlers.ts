@@ -1,6 +1,6 @@
 import type { Connection, CentralSystemDeps } from '../server.ts';
 import type { StationCommand, CommandResult } from '../commands.ts';
-import { internalError, isRpcError, notSupported, securityError } from '../rpc.ts';
+import { handlerInstaller, notSupported } from '../rpc.ts';
 import { normaliseSample, summarise, type NormalisedSample } from '../meter.ts';
 import type { MeterSampleRow, TransactionRow } from '../migrations.ts';
 import { toV16Call, fromV16Result, setVariables16 } from './commands.ts';
@@ -21,23 +21,7 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
   /** Newest meter instant published per connector: older or repeated samples are stored, not re-announced. */
   const lastSampleAt = new Map<number, string | null>();
 
-  // Messages a station may send before it is accepted; anything else is refused until an operator registers it.
-  const beforeAcceptance = new Set(['BootNotification', 'Heartbeat']);
-
-  function on<P, R>(action: string, handler: (params: P) => Promise<R> | R): void {
-    client.handle(action, async ({ params }) => {
-      if (!conn.accepted && !beforeAcceptance.has(action)) {
-        throw securityError(`${action} refused: station ${stationId} is not accepted by the central system (send BootNotification)`);
-      }
-      try {
-        return await handler(params as P);
-      } catch (err) {
-        if (isRpcError(err)) throw err;
-        log.error({ err, action }, 'handling a station message failed');
-        throw internalError();
-      }
-    });
-  }
+  const on = handlerInstaller(client, conn, log);
 
   on<M.BootNotificationReq, M.BootNotificationConf>('BootNotification', async (p) => {
     const at = iso();

@@ -1,7 +1,7 @@
 import type { Connection, CentralSystemDeps } from '../server.ts';
 import type { CommandResult, ReportedProfile, ReportedVariable } from '../commands.ts';
 import { CommandError } from '../commands.ts';
-import { internalError, isRpcError, notSupported, securityError } from '../rpc.ts';
+import { handlerInstaller, notSupported } from '../rpc.ts';
 import { normaliseSample, summarise, type NormalisedSample } from '../meter.ts';
 import type { MeterSampleRow, TransactionRow } from '../migrations.ts';
 import type { VersionAdapter } from '../v16/handlers.ts';
@@ -26,23 +26,7 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
   const reports = new Map<number, ReportWait>();
   let requestSeq = Math.floor(clock.now() / 1000) % 1_000_000_000;
 
-  // Messages a station may send before it is accepted (B02/B03: a Pending station only boots and heartbeats).
-  const beforeAcceptance = new Set(['BootNotification', 'Heartbeat']);
-
-  function on<P, R>(action: string, handler: (params: P) => Promise<R> | R): void {
-    client.handle(action, async ({ params }) => {
-      if (!conn.accepted && !beforeAcceptance.has(action)) {
-        throw securityError(`${action} refused: station ${stationId} is not accepted by the central system (send BootNotification)`);
-      }
-      try {
-        return await handler(params as P);
-      } catch (err) {
-        if (isRpcError(err)) throw err;
-        log.error({ err, action }, 'handling a station message failed');
-        throw internalError();
-      }
-    });
-  }
+  const on = handlerInstaller(client, conn, log);
 
   /**
    * Transaction messages of one station are applied one after another: a station may have several calls in flight,
