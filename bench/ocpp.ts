@@ -37,8 +37,10 @@ const workerCount = Math.round(flag('workers', 2));
 const cpuProf = args.includes('--cpu-prof');
 const targetStations = 5000;
 // Max throughput alternates between the servers in short rounds (order flipped each round), so a burst of other
-// work on this shared machine hits both alike instead of skewing the ratio.
-const roundS = 2;
+// work on this shared machine hits both alike instead of skewing the ratio. A round spans a few "generations" of
+// the closed loop (every station answered once), so its count is not quantised to multiples of the station count.
+const roundS = 4;
+const quietS = 3;
 const rounds = Math.max(2, Math.round(durationS / roundS));
 
 // This process holds one socket per station and server (both stay connected); raise the soft limit to the hard one
@@ -101,6 +103,8 @@ interface Result {
   max: PhaseResult;
   held: HeldReport;
   rss: { idle: number; connected: number; peak: number };
+  /** Server CPU share while every station is connected and silent: background work not caused by messages. */
+  quietCpu: number;
   shutdown: { exit: string; ms: number; at: number };
   warnings: string[];
 }
@@ -236,6 +240,10 @@ try {
     console.log(`… ${t.server.name}: connecting and booting ${fmt(stationCount)} stations`);
     await connect(t);
     t.result.rss = { idle: t.idleRss, connected: t.server.rssMb(), peak: NaN };
+    const quiet = usageOf(t.server);
+    await new Promise((r) => setTimeout(r, quietS * 1000));
+    const after = usageOf(t.server);
+    t.result.quietCpu = (after.server.total - quiet.server.total) / ((after.at - quiet.at) / 1000);
   }
   for (const t of targets) {
     console.log(`… ${t.server.name}: fixed rate, ${durationS} s`);
@@ -274,6 +282,7 @@ line('stations connected', ...both((r) => `${fmt(r.opened)}/${fmt(stationCount)}
 line('connections accepted per second', ...both((r) => fmt(r.acceptedPerS)), ratio(volt.acceptedPerS, echo.acceptedPerS));
 line('all stations booted after, s', ...both((r) => fmt(r.allBootedS, 1)));
 line('boot-phase call round trip p50 / p99, ms', ...both((r) => `${fmt(ms(r.boot, 50), 1)} / ${fmt(ms(r.boot, 99), 1)}`));
+line(`server CPU, all stations connected and silent (${quietS} s)`, ...both((r) => `${fmt(100 * r.quietCpu)}%`));
 line(`fixed rate: achieved msg/s (offered ${fmt(offeredRate)})`, ...both((r) => fmt(r.rate.answered / durationS)));
 line('fixed rate: round trip p50 / p99, ms', ...both((r) => `${fmt(ms(r.rate, 50), 2)} / ${fmt(ms(r.rate, 99), 2)}`), ratio(ms(volt.rate, 99), ms(echo.rate, 99)));
 line('fixed rate: server CPU (kernel part)', ...both((r) => `${cpuPct(r.rate, r.rate.serverCpuS)} (${cpuPct(r.rate, r.rate.serverSystemCpuS)})`));
@@ -339,6 +348,8 @@ if (profDir) {
     for (const l of summarise(profile, w['max throughput'])) console.log(l);
     console.log(`  connect and boot of ${fmt(stationCount)} stations:`);
     for (const l of summarise(profile, w.boot, 8)) console.log(l);
+    console.log(`  fixed rate (${fmt(offeredRate)} msg/s):`);
+    for (const l of summarise(profile, w['fixed rate'], 8)) console.log(l);
     console.log(`  fixed rate (${fmt(offeredRate)} msg/s): long tasks, the source of tail latency:`);
     for (const l of longTasks(profile, w['fixed rate'], 20)) console.log(l);
   }

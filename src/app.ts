@@ -16,6 +16,7 @@ import { startAccessRoutes } from './api/access.ts';
 import type { AuditTrail } from './api/audit.ts';
 import type { ControlPlane } from './control/index.ts';
 import { startFleetRoutes } from './api/fleet.ts';
+import { startBayRoutes } from './api/bays.ts';
 import { startLiveEvents } from './api/events.ts';
 import { startDashboard } from './api/dashboard.ts';
 
@@ -104,6 +105,7 @@ const contexts: ContextStarter[] = [
   startControl,
   startTelematics,
   startFleetRoutes,
+  startBayRoutes,
   startLiveEvents,
   startDashboard,
 ];

@@ -5,6 +5,7 @@ import { notFound } from './problem.ts';
 import { operatingModes, type OperatingMode } from '../fleet/depots.ts';
 import type { ControlPlane } from '../control/index.ts';
 import type { Plan } from '../planner/types.ts';
+import { pageOf, pageQuery, pageResult, type Page } from './paging.ts';
 
 /** REST for the control loop: plans, readiness, modes and approvals, alerts, overrides, and "why". */
 
@@ -59,7 +60,7 @@ export function registerControlRoutes(http: FastifyInstance, keys: KeyResolver, 
     return c;
   };
 
-  http.get('/api/depots', { preHandler: viewer, schema: { tags, summary: 'depots with their operating mode', response: { 200: { type: 'object', properties: { items: { type: 'array', items: anyObject } } }, ...problems } } }, async () => {
+  http.get('/api/depots', { preHandler: viewer, schema: { tags, summary: 'depots with their operating mode', querystring: pageQuery(), response: { 200: pageResult(anyObject), ...problems } } }, async (request) => {
     const items = [];
     for (const id of await plane.fleet.depotIds()) {
       const c = await plane.controller(id);
@@ -67,7 +68,7 @@ export function registerControlRoutes(http: FastifyInstance, keys: KeyResolver, 
       if (!c || !f) continue;
       items.push({ id, name: f.depot.name, timeZone: f.depot.timeZone, gridLimitKw: f.depot.gridLimitKw, mode: f.depot.mode, chargers: f.chargers.length, vehicles: f.vehicles.length, activeSessions: c.sessions.size, planId: c.planId });
     }
-    return { items };
+    return pageOf(items, request.query as Page);
   });
 
   http.put('/api/depots/:id/mode', {
@@ -98,31 +99,30 @@ export function registerControlRoutes(http: FastifyInstance, keys: KeyResolver, 
 
   http.get('/api/depots/:id/readiness', {
     preHandler: viewer,
-    schema: { tags, summary: 'every vehicle by departure: energy needed and planned, predicted SoC at departure, risk', params: depotParam, response: { 200: { type: 'object', properties: { items: { type: 'array', items: anyObject } } }, ...problems } },
+    schema: { tags, summary: 'every vehicle by departure: energy needed and planned, predicted SoC at departure, risk', params: depotParam, querystring: pageQuery(), response: { 200: pageResult(anyObject), ...problems } },
   }, async (request) => {
     const { id } = request.params as { id: string };
     const c = await get(id);
-    if (!c.plan) return { items: [] };
+    const page = request.query as Page;
+    if (!c.plan) return pageOf([], page);
     const vehicleOf = (sessionId: string) => {
       const live = [...c.sessions.values()].find((s) => `tx-${s.transactionId}` === sessionId);
       if (live) return live.vehicleId;
       return c.fleet?.departures.find((d) => `exp-${d.id}` === sessionId)?.vehicleId ?? null;
     };
-    return { items: readiness(c.plan, vehicleOf) };
+    return pageOf(readiness(c.plan, vehicleOf), page);
   });
 
   http.get('/api/depots/:id/pending', {
     preHandler: viewer,
-    schema: { tags, summary: 'assisted mode: profile changes waiting for approval', params: depotParam, response: { 200: { type: 'object', properties: { items: { type: 'array', items: anyObject } } }, ...problems } },
+    schema: { tags, summary: 'assisted mode: profile changes waiting for approval', params: depotParam, querystring: pageQuery(), response: { 200: pageResult(anyObject), ...problems } },
   }, async (request) => {
     const { id } = request.params as { id: string };
     const c = await get(id);
-    return {
-      items: [...c.pending.values()].map((p) => ({
-        chargerId: p.chargerId, transactionId: p.transactionId, plannedAt: new Date(p.plannedAtMs).toISOString(),
-        steps: p.steps.startMs.map((s, k) => ({ from: new Date(s).toISOString(), limitKw: p.steps.limitKw[k] })),
-      })),
-    };
+    return pageOf([...c.pending.values()].map((p) => ({
+      chargerId: p.chargerId, transactionId: p.transactionId, plannedAt: new Date(p.plannedAtMs).toISOString(),
+      steps: p.steps.startMs.map((s, k) => ({ from: new Date(s).toISOString(), limitKw: p.steps.limitKw[k] })),
+    })), request.query as Page);
   });
 
   http.post('/api/depots/:id/approve', {
@@ -138,12 +138,13 @@ export function registerControlRoutes(http: FastifyInstance, keys: KeyResolver, 
 
   http.get('/api/depots/:id/commands', {
     preHandler: viewer,
-    schema: { tags, summary: 'commands the control loop sent, with the chargers\' answers', params: depotParam, querystring: { type: 'object', additionalProperties: false, properties: { planId: { type: 'integer' }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } } }, response: { 200: { type: 'object', properties: { items: { type: 'array', items: anyObject } } }, ...problems } },
+    schema: { tags, summary: 'commands the control loop sent, with the chargers\' answers', params: depotParam, querystring: pageQuery({ planId: { type: 'integer' } }), response: { 200: pageResult(anyObject), ...problems } },
   }, async (request) => {
     const { id } = request.params as { id: string };
-    const q = request.query as { planId?: number; limit: number };
+    const q = request.query as Page & { planId?: number };
     await get(id);
-    return { items: await plane.records.commands({ depotId: id, planId: q.planId, limit: q.limit }) };
+    const { items, total } = await plane.records.commands({ depotId: id, planId: q.planId, limit: q.limit, offset: q.offset });
+    return { items, total, limit: q.limit, offset: q.offset };
   });
 
   http.get('/api/alerts', {

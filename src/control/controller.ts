@@ -24,6 +24,8 @@ export interface ControllerDeps {
   readonly central: CentralSystem | null;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The vehicle assigned to this EVSE's bay, if any. */
+  readonly bayVehicle?: (stationId: string, evseId: number) => Promise<string | null>;
 }
 
 interface ChargerState { online: boolean; status: string | null; errorCode: string | null }
@@ -262,7 +264,11 @@ export class DepotController {
       const token = await this.#d.tokens.get(idToken);
       if (token?.vehicleId && vehicles.has(token.vehicleId)) [s.vehicleId, s.identifiedBy] = [token.vehicleId, 'token'];
     }
-    // 2. the bay was assigned to a vehicle due about now
+    // 2. the bay is assigned to a vehicle, or planned for one due about now
+    if (!s.vehicleId && this.#d.bayVehicle) {
+      const assigned = await this.#d.bayVehicle(charger.stationId, charger.evseId);
+      if (assigned && vehicles.has(assigned) && !elsewhere.has(assigned)) [s.vehicleId, s.identifiedBy] = [assigned, 'bay'];
+    }
     if (!s.vehicleId) {
       const due = (this.#fleet?.departures ?? [])
         .filter((d) => d.chargerId === charger.id && d.arrivalMs !== null && Math.abs(d.arrivalMs - startedAtMs) <= 2 * 3_600_000 && d.departureMs > startedAtMs && !elsewhere.has(d.vehicleId))

@@ -1,6 +1,7 @@
 import type { Services, Component } from '../app.ts';
 import { fleetStore, type FleetStore } from '../fleet/depots.ts';
 import { tokenRegistry } from '../fleet/tokens.ts';
+import { vehicleAtBay } from '../fleet/vehicles.ts';
 import { controlRecords, type ControlRecords } from './records.ts';
 import { DepotController } from './controller.ts';
 import { registerControlRoutes } from '../api/control.ts';
@@ -25,7 +26,8 @@ export async function startControl(services: Services): Promise<Component> {
   const controllers = new Map<string, DepotController>();
 
   const make = async (depotId: string) => {
-    const c = new DepotController({ depotId, fleetStore: fleet, records, tokens, central: services.provided.centralSystem ?? null, clock, logger });
+    const c = new DepotController({ depotId, fleetStore: fleet, records, tokens, central: services.provided.centralSystem ?? null, clock, logger,
+      bayVehicle: async (stationId, evseId) => (await vehicleAtBay(store, stationId, evseId))?.vehicleId ?? null });
     controllers.set(depotId, c);
     await c.start();
     return c;
@@ -35,8 +37,16 @@ export async function startControl(services: Services): Promise<Component> {
   const unsubscribe = bus.subscribeAll(async (event) => {
     for (const c of controllers.values()) await c.handle(event);
   });
-  const alertTimer = setInterval(() => { for (const c of controllers.values()) void c.evaluateAlerts().catch(() => undefined); }, 60_000);
-  alertTimer.unref();
+  // Alerts that depend on time passing (nothing drawn for 10 min, a bay idle for an hour) are re-checked every minute
+  // of depot time: on the server's clock, so a simulated night raises them when the simulated minutes pass.
+  let alertTimer: ReturnType<typeof clock.setTimeout> | null = null;
+  const checkAlerts = () => {
+    for (const c of controllers.values()) void c.evaluateAlerts().catch((err) => logger.error({ err }, 'alert evaluation failed'));
+    alertTimer = clock.setTimeout(checkAlerts, 60_000);
+    alertTimer.unref?.();
+  };
+  alertTimer = clock.setTimeout(checkAlerts, 60_000);
+  alertTimer.unref?.();
 
   const plane: ControlPlane = {
     fleet, records,
@@ -55,7 +65,7 @@ export async function startControl(services: Services): Promise<Component> {
     name: 'control',
     async quiesce() {
       unsubscribe();
-      clearInterval(alertTimer);
+      if (alertTimer) clock.clearTimeout(alertTimer);
       for (const c of controllers.values()) c.stop();
     },
     async stop() {

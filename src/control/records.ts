@@ -78,7 +78,7 @@ export interface ControlRecords {
   savePlan(row: { depotId: string; at: string; trigger: string; mode: string; planningMs: number; snapshot: unknown; plan: unknown }): Promise<number>;
   latestPlan(depotId: string): Promise<{ id: number; at: string; trigger: string; mode: string; snapshot: unknown; plan: unknown } | null>;
   saveCommand(row: { planId: number | null; depotId: string; stationId: string; at: string; command: unknown; outcome: string; answer: unknown }): Promise<void>;
-  commands(filter: { depotId: string; planId?: number; limit: number }): Promise<{ id: number; planId: number | null; stationId: string; at: string; command: unknown; outcome: string; answer: unknown }[]>;
+  commands(filter: { depotId: string; planId?: number; limit: number; offset: number }): Promise<{ items: { id: number; planId: number | null; stationId: string; at: string; command: unknown; outcome: string; answer: unknown }[]; total: number }>;
   /** Makes the open alerts of a depot exactly `alerts`: new ones are raised, gone ones cleared. Returns those raised. */
   syncAlerts(depotId: string, alerts: readonly Alert[], at: string): Promise<Alert[]>;
   alerts(filter: { depotId?: string; open?: boolean; limit: number; offset: number }): Promise<{ items: AlertRow[]; total: number }>;
@@ -106,11 +106,15 @@ export function controlRecords(store: Store): ControlRecords {
         answer: r.answer === undefined ? null : JSON.stringify(r.answer),
       }).execute();
     },
-    async commands({ depotId, planId, limit }) {
-      let q = db.selectFrom('control_command').selectAll().where('depot_id', '=', depotId);
+    async commands({ depotId, planId, limit, offset }) {
+      let q = db.selectFrom('control_command').where('depot_id', '=', depotId);
       if (planId !== undefined) q = q.where('plan_id', '=', planId);
-      const rows = await q.orderBy('id', 'desc').limit(limit).execute();
-      return rows.map((r) => ({ id: r.id, planId: r.plan_id, stationId: r.station_id, at: r.at, command: JSON.parse(r.command_json), outcome: r.outcome, answer: r.answer ? JSON.parse(r.answer) : null }));
+      const rows = await q.selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute();
+      const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return {
+        items: rows.map((r) => ({ id: r.id, planId: r.plan_id, stationId: r.station_id, at: r.at, command: JSON.parse(r.command_json), outcome: r.outcome, answer: r.answer ? JSON.parse(r.answer) : null })),
+        total: Number(n),
+      };
     },
     async syncAlerts(depotId, alerts, at) {
       const open = await db.selectFrom('control_alert').selectAll().where('depot_id', '=', depotId).where('cleared_at', 'is', null).execute();

@@ -158,3 +158,10 @@ export async function vehicleAtBay(store: Store, stationId: string, evseId: numb
   const row = await tables(store).selectFrom('fleet_bay_assignment').select(['tenant_id', 'vehicle_id']).where('station_id', '=', stationId).where('evse_id', '=', evseId).executeTakeFirst();
   return row ? { tenantId: row.tenant_id, vehicleId: row.vehicle_id } : null;
 }
+
+/** Bay assignments of these stations' EVSEs. */
+export async function bayAssignments(store: Store, stationIds: readonly string[]): Promise<{ stationId: string; evseId: number; tenantId: string; vehicleId: string; assignedAt: string }[]> {
+  if (stationIds.length === 0) return [];
+  const rows = await tables(store).selectFrom('fleet_bay_assignment').selectAll().where('station_id', 'in', stationIds).execute();
+  return rows.map((r) => ({ stationId: r.station_id, evseId: r.evse_id, tenantId: r.tenant_id, vehicleId: r.vehicle_id, assignedAt: r.assigned_at }));
+}

@@ -159,10 +159,13 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   for (const v of visits) at(v.session.departureMs, () => depart(v));
   for (const v of visits) at(v.arrivalMs, () => arrive(v));
 
-  await clock.runUntil(endMs);
-  for (const v of visits) v.feed?.stop();
-  for (const t of timers) clock.clearTimeout(t);
-  await Promise.all([...stations.values()].map((s) => s.stop()));
+  try {
+    await clock.runUntil(endMs);
+  } finally {
+    for (const v of visits) v.feed?.stop();
+    for (const t of timers) clock.clearTimeout(t);
+    await Promise.all([...stations.values()].map((s) => s.stop()));
+  }
 
   const outcomes: SessionOutcome[] = visits.map((v) => ({
     sessionId: v.session.id, vehicleId: v.session.vehicleId ?? null, plannedChargerId: v.session.chargerId, chargerId: v.chargerId, idTag: v.idTag,

@@ -238,3 +238,25 @@ test('40 plug-ins within one second give one re-plan, and every one of them has 
     await server.stop();
   }
 });
+
+test('a bay assignment identifies the vehicle when its token does not', async () => {
+  const nowMs = Date.now();
+  const dataDir = await importInto(null, smallDepot(nowMs, { n: 1, bays: 2 }));
+  const server = await startOcppServer({ dataDir });
+  try {
+    const put = await server.api('/api/depots/small/bays/AC-2', { method: 'PUT', body: JSON.stringify({ vehicleId: 'van-1' }) });
+    assert.equal(put.status, 200);
+    const bays = await (await server.api('/api/depots/small/bays')).json();
+    assert.deepEqual(bays.items.map((b: { chargerId: string; vehicleId: string | null }) => [b.chargerId, b.vehicleId]), [['AC-1', null], ['AC-2', 'van-1']]);
+    const c = await smartCharger(server, 'AC-2');
+    await c.charger.call('StartTransaction', { connectorId: 1, idTag: 'CARD-LOST', meterStart: 0, timestamp: new Date().toISOString() });
+    await waitFor('a Tx profile', () => c.txProfiles().length > 0);
+    const why = await (await server.api('/api/vehicles/van-1/why')).json();
+    assert.equal(why.identifiedBy, 'bay');
+    assert.equal(why.chargerId, 'AC-2');
+    assert.equal((await server.api('/api/depots/small/bays/AC-9', { method: 'PUT', body: JSON.stringify({ vehicleId: 'van-1' }) })).status, 404);
+    await c.charger.close();
+  } finally {
+    await server.stop();
+  }
+});

@@ -68,3 +68,18 @@ test('simulate: bad input exits 1 naming the problem, bad usage exits 2', async 
   const help = spawnSync(bin, ['--help'], { encoding: 'utf8' });
   assert.match(help.stdout, /simulate\s+run a scenario as a simulated depot night/);
 });
+
+test('simulate --compare runs both and prints the sites side by side', async (t) => {
+  const out = t.mock.method(console, 'log', () => undefined);
+  const file = path.join(dir, 'compare.json');
+  assert.equal(await main(['simulate', scenarioFile, '--compare', '--meter-interval', '600', '--out', file]), 0);
+  const text = String(out.mock.calls[0].arguments[0]);
+  assert.match(text, /small-depot: site limit 40 kW/);
+  assert.match(text, /peak kW\s+[\d.]+\s+[\d.]+/);
+  assert.match(text, /slots over limit\s+\d+\s+\d+/);
+  const both = JSON.parse(readFileSync(file, 'utf8')) as { uncontrolled: SimulationReport; controlled: SimulationReport };
+  assert.equal(both.uncontrolled.control, 'uncontrolled');
+  assert.equal(both.controlled.control, 'voltyard');
+  assert.ok(both.uncontrolled.site.slotsOverLimit > 0);
+  t.diagnostic(text.split('\n').slice(0, 10).join(' | '));
+});

@@ -72,7 +72,7 @@ async function boot(): Promise<void> {
   if (!state.key) return login();
   try {
     state.role = (await api<{ role: Role }>('/api/whoami')).role;
-    state.depots = (await api<{ items: { id: string; name: string }[] }>('/api/depots')).items;
+    state.depots = (await api<{ items: { id: string; name: string }[] }>('/api/depots?limit=500')).items;
   } catch (err) {
     return login(err instanceof ApiError && err.status === 401 ? 'That key is not valid.' : String(err));
   }
@@ -246,7 +246,7 @@ async function alertsPage(): Promise<void> {
 
 async function approvalsPage(): Promise<void> {
   const d = encodeURIComponent(state.depotId);
-  const [{ items }, o] = await Promise.all([api<{ items: { chargerId: string; plannedAt: string; steps: { from: string; limitKw: number }[] }[] }>(`/api/depots/${d}/pending`), api<Overview>(`/api/depots/${d}/overview`)]);
+  const [{ items }, o] = await Promise.all([api<{ items: { chargerId: string; plannedAt: string; steps: { from: string; limitKw: number }[] }[] }>(`/api/depots/${d}/pending?limit=500`), api<Overview>(`/api/depots/${d}/overview`)]);
   setPage(`<section class="card"><h2>Operating mode</h2><form id="mode" class="inline"><label>Mode<select name="mode">${['shadow', 'assisted', 'automatic'].map((m) => `<option${m === o.mode ? ' selected' : ''}>${m}</option>`).join('')}</select></label><button${dis('admin')}>Set mode</button></form>
     <p class="muted">Shadow plans and sends nothing; assisted waits for approval here (decreases go at once); automatic sends every change.</p></section>
     <section class="card" style="margin-top:1rem"><h2>Changes waiting for approval</h2><table id="pending"><thead><tr><th>Charger</th><th>Planned</th><th>Limits</th></tr></thead><tbody>
