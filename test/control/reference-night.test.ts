@@ -31,3 +31,30 @@ test('a night of the reference depot under Voltyard: never above 300 kW, the 05:
   assert.ok(uncontrolled.site.peakKw > site.peakKw, 'uncontrolled charging peaks higher');
   assert.ok(site.ready >= 57, `ready ${site.ready}/60`);
 });
+
+test('the reference night with real chargers\' quirks: amperes only, one period, one ignoring profiles, one dropping off', async (t) => {
+  const scenario = parseScenario(raw);
+  const dataDir = await importInto(null, raw, 'automatic');
+  const quirks = {
+    'AC-01': { acceptsOnlyAmps: true },
+    'AC-02': { maxSchedulePeriods: 1 },
+    'DC-2': { ignoresProfiles: true },
+    'DC-5': { dropsConnection: { meanIntervalS: 3 * 3600, offlineS: 600 } },
+  };
+  const report = await runScenario(scenario, { central: { kind: 'voltyard', config: { dataDir } }, meterIntervalS: 300, responseDelayMs: 2000, quirks });
+  const site = report.site;
+  t.diagnostic(`with quirks: ready ${site.ready}/${site.sessions}, peak ${site.peakKw} kW, slots over ${site.slotsOverLimit}`);
+  assert.equal(site.slotsOverLimit, 0);
+  const byCharger = new Map(report.chargers.map((c) => [c.chargerId, c]));
+  assert.ok(byCharger.get('AC-01')!.profilesAccepted > 0, 'the amperes-only charger took profiles once they came in A');
+  assert.ok(byCharger.get('AC-02')!.profilesAccepted > 0, 'the one-period charger took single-period profiles');
+  const { openStore } = await import('../../src/store/store.ts');
+  const { captureLogs } = await import('../helpers/logger.ts');
+  const store = await openStore({ databaseUrl: null, dataDir, logger: captureLogs().logger });
+  try {
+    const alerts = await store.db.withTables<{ control_alert: { kind: string; charger_id: string | null } }>().selectFrom('control_alert').select(['kind', 'charger_id']).execute();
+    assert.ok(alerts.some((a) => a.kind === 'profile-not-applied' && a.charger_id === 'DC-2'), `alerts: ${JSON.stringify(alerts.map((a) => [a.kind, a.charger_id]))}`);
+  } finally {
+    await store.close();
+  }
+});
