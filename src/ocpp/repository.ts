@@ -11,8 +11,13 @@ export interface OcppRepository {
   updateStation(id: string, patch: Partial<Omit<StationRow, 'id' | 'created_at'>>): Promise<void>;
   deleteStation(id: string): Promise<boolean>;
   connectors(stationIds: readonly string[]): Promise<ConnectorRow[]>;
-  /** Writes the status unless a newer one (by the station's timestamp) is stored. Returns whether it was applied. */
-  putConnectorStatus(row: ConnectorRow): Promise<boolean>;
+  /**
+   * Stores a connector's status unless a newer one (by the station's timestamp) is known: `late`. A repeat of the
+   * current status writes nothing: `unchanged` (most StatusNotifications are repeats, and each write is a commit).
+   */
+  putConnectorStatus(row: ConnectorRow): Promise<'changed' | 'unchanged' | 'late'>;
+  /** Forgets what this process remembers of a station's connectors (it may have been served elsewhere meanwhile). */
+  forgetConnectors(stationId: string): void;
   /** OCPP 2.0.1: one connector of an EVSE, unless a newer status is stored; returns the EVSE's connectors if applied. */
   putEvseConnectorStatus(row: EvseConnectorRow): Promise<EvseConnectorRow[] | null>;
 
@@ -48,6 +53,8 @@ export interface OcppRepository {
 
 export function ocppRepository(store: Store, logger: Logger): OcppRepository {
   const db = store.db.withTables<OcppTables>();
+  // The status each connector is in, as stored: repeats are answered from here without a write.
+  const connectorCache = new Map<string, ConnectorRow | null>();
   const samples = new BatchWriter<MeterSampleRow>({
     name: 'meter samples', size: 1000, logger,
     write: async (rows) => {
@@ -84,12 +91,25 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
     connectors: async (ids) => ids.length === 0 ? [] :
       db.selectFrom('ocpp_connectors').selectAll().where('station_id', 'in', ids).orderBy('station_id').orderBy('connector_id').execute(),
     async putConnectorStatus(row) {
+      const key = `${row.station_id}\u0000${row.connector_id}`;
+      let known = connectorCache.get(key);
+      if (known === undefined) {
+        known = (await db.selectFrom('ocpp_connectors').selectAll().where('station_id', '=', row.station_id).where('connector_id', '=', row.connector_id).executeTakeFirst()) ?? null;
+        connectorCache.set(key, known);
+      }
+      if (known && known.status_at > row.status_at) return 'late';
+      if (known && known.status === row.status && known.error_code === row.error_code && known.info === row.info && known.vendor_error_code === row.vendor_error_code) return 'unchanged';
       const result = await db.insertInto('ocpp_connectors').values(row)
         .onConflict((oc) => oc.columns(['station_id', 'connector_id']).doUpdateSet({
           status: row.status, error_code: row.error_code, info: row.info, vendor_error_code: row.vendor_error_code, status_at: row.status_at,
         }).where('ocpp_connectors.status_at', '<=', row.status_at))
         .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+      if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) { connectorCache.delete(key); return 'late'; }
+      connectorCache.set(key, { ...row });
+      return 'changed';
+    },
+    forgetConnectors(stationId) {
+      for (const key of connectorCache.keys()) if (key.startsWith(`${stationId}\u0000`)) connectorCache.delete(key);
     },
 
     async putEvseConnectorStatus(row) {

@@ -201,6 +201,7 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
     };
     installFrameHooks(conn);
     conn.adapter = adapters[protocol](conn, deps);
+    repo.forgetConnectors(stationId);
     connections.set(stationId, conn);
     stats.connectionsAccepted++;
     if (previous) {

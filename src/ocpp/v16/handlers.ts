@@ -53,14 +53,12 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
   on<M.StatusNotificationReq, Record<string, never>>('StatusNotification', async (p) => {
     const receivedAt = iso();
     const at = p.timestamp ? new Date(p.timestamp).toISOString() : receivedAt;
-    const applied = await repo.putConnectorStatus({
+    const outcome = await repo.putConnectorStatus({
       station_id: stationId, connector_id: p.connectorId, status: p.status, error_code: p.errorCode === 'NoError' ? null : p.errorCode,
       info: p.info ?? null, vendor_error_code: p.vendorErrorCode ?? null, status_at: at,
     });
-    if (!applied) {
-      log.debug({ connectorId: p.connectorId, status: p.status, at }, 'late status notification stored nowhere: a newer status is known');
-      return {};
-    }
+    if (outcome === 'late') log.debug({ connectorId: p.connectorId, status: p.status, at }, 'late status notification stored nowhere: a newer status is known');
+    if (outcome !== 'changed') return {};
     const evseId = p.connectorId;
     const connectorId = p.connectorId === 0 ? 0 : 1;
     bus.publish({
