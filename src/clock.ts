@@ -26,3 +26,14 @@ export const systemClock: Clock = {
 };
 
 export const isoAt = (clock: Clock): string => new Date(clock.now()).toISOString();
+
+/** `isoAt` for hot paths: formatting a date is costly and thousands of frames a second share the same millisecond. */
+export function isoClock(clock: Clock): () => string {
+  let lastMs = Number.NaN;
+  let last = '';
+  return () => {
+    const ms = clock.now();
+    if (ms !== lastMs) { lastMs = ms; last = new Date(ms).toISOString(); }
+    return last;
+  };
+}

@@ -143,6 +143,7 @@ export async function matchVehicle(store: Store, tenantId: string, provider: str
 }
 
 export async function assignBay(store: Store, at: { stationId: string; evseId: number }, vehicle: { tenantId: string; vehicleId: string }, nowIso: string): Promise<void> {
+  bayCache(store).delete(`${at.stationId}\u0000${at.evseId}`);
   await tables(store).insertInto('fleet_bay_assignment')
     .values({ station_id: at.stationId, evse_id: at.evseId, tenant_id: vehicle.tenantId, vehicle_id: vehicle.vehicleId, assigned_at: nowIso })
     .onConflict((oc) => oc.columns(['station_id', 'evse_id']).doUpdateSet({ tenant_id: vehicle.tenantId, vehicle_id: vehicle.vehicleId, assigned_at: nowIso }))
@@ -150,13 +151,33 @@ export async function assignBay(store: Store, at: { stationId: string; evseId: n
 }
 
 export async function releaseBay(store: Store, at: { stationId: string; evseId: number }): Promise<void> {
+  bayCache(store).delete(`${at.stationId}\u0000${at.evseId}`);
   await tables(store).deleteFrom('fleet_bay_assignment').where('station_id', '=', at.stationId).where('evse_id', '=', at.evseId).execute();
 }
 
+/**
+ * Bay lookups happen on every meter sample; assignments change a few times a night. A short-lived cache per store
+ * answers the repeats (changes made through this module take effect at once; another node's after `bayCacheMs`).
+ */
+const bayCacheMs = 5_000;
+const bayCaches = new WeakMap<Store, Map<string, { atMs: number; value: { tenantId: string; vehicleId: string } | null }>>();
+const bayCache = (store: Store) => {
+  let cache = bayCaches.get(store);
+  if (!cache) bayCaches.set(store, cache = new Map());
+  return cache;
+};
+
 /** The vehicle standing at an EVSE, if one was assigned. */
 export async function vehicleAtBay(store: Store, stationId: string, evseId: number): Promise<{ tenantId: string; vehicleId: string } | null> {
+  const cache = bayCache(store);
+  const key = `${stationId}\u0000${evseId}`;
+  const hit = cache.get(key);
+  if (hit && performance.now() - hit.atMs < bayCacheMs) return hit.value;
   const row = await tables(store).selectFrom('fleet_bay_assignment').select(['tenant_id', 'vehicle_id']).where('station_id', '=', stationId).where('evse_id', '=', evseId).executeTakeFirst();
-  return row ? { tenantId: row.tenant_id, vehicleId: row.vehicle_id } : null;
+  const value = row ? { tenantId: row.tenant_id, vehicleId: row.vehicle_id } : null;
+  if (cache.size > 100_000) cache.clear();
+  cache.set(key, { atMs: performance.now(), value });
+  return value;
 }
 
 /** Bay assignments of these stations' EVSEs. */

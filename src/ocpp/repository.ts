@@ -51,20 +51,20 @@ export interface OcppRepository {
   flush(): Promise<void>;
 }
 
+const sampleColumns = ['station_id', 'connector_id', 'transaction_id', 'sampled_at', 'measurand', 'phase', 'location', 'context', 'value', 'unit'] as const satisfies readonly (keyof MeterSampleRow)[];
+const messageColumns = ['station_id', 'direction', 'at', 'frame'] as const satisfies readonly (keyof MessageLogRow)[];
+
 export function ocppRepository(store: Store, logger: Logger): OcppRepository {
   const db = store.db.withTables<OcppTables>();
   // The status each connector is in, as stored: repeats are answered from here without a write.
   const connectorCache = new Map<string, ConnectorRow | null>();
   const samples = new BatchWriter<MeterSampleRow>({
     name: 'meter samples', size: 1000, logger,
-    write: async (rows) => {
-      // PostgreSQL takes at most 65,535 bind parameters a statement; 10 columns × 1,000 rows stays well under.
-      await db.insertInto('ocpp_meter_samples').values(rows).onConflict((oc) => oc.doNothing()).execute();
-    },
+    write: (rows) => store.insertRows('ocpp_meter_samples', sampleColumns, rows.map((r) => sampleColumns.map((c) => r[c]))),
   });
   const messages = new BatchWriter<Omit<MessageLogRow, 'id'>>({
     name: 'message log', size: 2000, logger,
-    write: async (rows) => { await db.insertInto('ocpp_message_log').values(rows).execute(); },
+    write: (rows) => store.insertRows('ocpp_message_log', messageColumns, rows.map((r) => messageColumns.map((c) => r[c]))),
   });
 
   return {

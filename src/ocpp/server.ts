@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import ocppRpc from 'ocpp-rpc';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { Clock } from '../clock.ts';
+import { isoClock, type Clock } from '../clock.ts';
 import type { Bus } from '../bus/bus.ts';
 import type { ProtocolVersion } from '../bus/events.ts';
 import type { TokenRegistry } from '../fleet/tokens.ts';
@@ -99,7 +99,7 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
   const { config, clock, bus, repo, stats } = deps;
   const log = deps.logger.child({ module: 'ocpp' });
   const connections = new Map<string, Connection>();
-  const iso = () => new Date(clock.now()).toISOString();
+  const iso = isoClock(clock);
 
   const rpc = new RPCServer({
     protocols: [...supportedProtocols],

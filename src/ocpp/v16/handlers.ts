@@ -1,3 +1,4 @@
+import { isoClock } from '../../clock.ts';
 import type { Connection, CentralSystemDeps } from '../server.ts';
 import type { StationCommand, CommandResult } from '../commands.ts';
 import { handlerInstaller, notSupported } from '../rpc.ts';
@@ -17,7 +18,7 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
   const { client, stationId } = conn;
   const { repo, tokens, bus, clock, config } = deps;
   const log = deps.logger.child({ module: 'ocpp', stationId, protocol: 'ocpp1.6' });
-  const iso = () => new Date(clock.now()).toISOString();
+  const iso = isoClock(clock);
   /** Newest meter instant published per connector: older or repeated samples are stored, not re-announced. */
   const lastSampleAt = new Map<number, string | null>();
 

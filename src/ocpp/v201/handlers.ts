@@ -1,3 +1,4 @@
+import { isoClock } from '../../clock.ts';
 import type { Connection, CentralSystemDeps } from '../server.ts';
 import type { CommandResult, ReportedProfile, ReportedVariable } from '../commands.ts';
 import { CommandError } from '../commands.ts';
@@ -19,7 +20,7 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
   const { client, stationId } = conn;
   const { repo, tokens, bus, clock, config } = deps;
   const log = deps.logger.child({ module: 'ocpp', stationId, protocol: 'ocpp2.0.1' });
-  const iso = () => new Date(clock.now()).toISOString();
+  const iso = isoClock(clock);
   /** Newest meter instant published per EVSE: older or repeated samples are stored, not re-announced. */
   const lastSampleAt = new Map<number, string | null>();
   /** Reports (NotifyReport, ReportChargingProfiles) a command of ours is waiting for, by requestId. */
