@@ -19,6 +19,7 @@ const usage = `Usage: npm run bench:ocpp -- [--stations N] [--duration S] [--rat
   --duration S   seconds of the fixed-rate phase and of max throughput per server (default 15)
   --rate R       offered messages per second in the fixed-rate phase (default 1000)
   --workers W    load-generator worker threads (default 2)
+  --ocpp201-share F  share of stations speaking OCPP 2.0.1 instead of 1.6J (default 0.25)
   --cpu-prof     profile the Voltyard child (node --cpu-prof) and print where its time went`;
 
 const args = process.argv.slice(2);
@@ -35,6 +36,10 @@ const durationS = flag('duration', 15);
 const offeredRate = flag('rate', 1000);
 const workerCount = Math.round(flag('workers', 2));
 const cpuProf = args.includes('--cpu-prof');
+// Every n-th station speaks OCPP 2.0.1 (TransactionEvents instead of StartTransaction/MeterValues); 0 = none.
+const ocpp201Share = args.includes('--ocpp201-share') ? Number(args[args.indexOf('--ocpp201-share') + 1]) : 0.25;
+if (!(ocpp201Share >= 0 && ocpp201Share <= 1)) { console.error('--ocpp201-share: expected a number from 0 to 1'); process.exit(2); }
+const ocpp201Every = ocpp201Share > 0 ? Math.max(1, Math.round(1 / ocpp201Share)) : 0;
 const targetStations = 5000;
 // Max throughput alternates between the servers in short rounds (order flipped each round), so a burst of other
 // work on this shared machine hits both alike instead of skewing the ratio. A round spans a few "generations" of
@@ -152,7 +157,7 @@ async function connect(t: Target): Promise<void> {
   const usage = usageOf(t.server);
   const connected = await all<ConnectReport>((w) => ({
     cmd: 'connect', target: t.server.name, url: t.server.stationUrl, stationIds: stationIds.filter((_, i) => i % workerCount === w),
-    concurrency: Math.ceil(200 / workerCount), ocpp: t.ocpp, timeoutMs: 30_000,
+    concurrency: Math.ceil(200 / workerCount), ocpp: t.ocpp, timeoutMs: 30_000, ocpp201Every,
   }));
   t.windows.boot.push({ from, to: nowAbs() });
   const first = Math.min(...connected.map((c) => c.firstAttemptAt));
@@ -222,7 +227,7 @@ const counts = (c: Record<string, number>) => (Object.keys(c).length === 0 ? 'no
 
 console.log(`Voltyard OCPP 1.6J benchmark — Node ${process.version}, ${os.cpus().length} cores (load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at start; ` +
   'other work on the machine shows in the figures)');
-console.log(`${fmt(stationCount)} stations per server over ${workerCount} load worker threads on loopback; fixed rate ${fmt(offeredRate)} msg/s for ${durationS} s ` +
+console.log(`${fmt(stationCount)} stations per server (${Math.round(ocpp201Every ? 100 / ocpp201Every : 0)} % on OCPP 2.0.1) over ${workerCount} load worker threads on loopback; fixed rate ${fmt(offeredRate)} msg/s for ${durationS} s ` +
   `(each station every ${fmt(stationCount / offeredRate, 1)} s), then max throughput (every station one call outstanding) in ${rounds} rounds of ${roundS} s per server`);
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'voltyard-bench-ocpp-'));
@@ -282,7 +287,7 @@ line('stations connected', ...both((r) => `${fmt(r.opened)}/${fmt(stationCount)}
 line('connections accepted per second', ...both((r) => fmt(r.acceptedPerS)), ratio(volt.acceptedPerS, echo.acceptedPerS));
 line('all stations booted after, s', ...both((r) => fmt(r.allBootedS, 1)));
 line('boot-phase call round trip p50 / p99, ms', ...both((r) => `${fmt(ms(r.boot, 50), 1)} / ${fmt(ms(r.boot, 99), 1)}`));
-line(`server CPU, all stations connected and silent (${quietS} s)`, ...both((r) => `${fmt(100 * r.quietCpu)}%`));
+line(`server CPU, all connected, silent for ${quietS} s`, ...both((r) => `${fmt(100 * r.quietCpu)}%`));
 line(`fixed rate: achieved msg/s (offered ${fmt(offeredRate)})`, ...both((r) => fmt(r.rate.answered / durationS)));
 line('fixed rate: round trip p50 / p99, ms', ...both((r) => `${fmt(ms(r.rate, 50), 2)} / ${fmt(ms(r.rate, 99), 2)}`), ratio(ms(volt.rate, 99), ms(echo.rate, 99)));
 line('fixed rate: server CPU (kernel part)', ...both((r) => `${cpuPct(r.rate, r.rate.serverCpuS)} (${cpuPct(r.rate, r.rate.serverSystemCpuS)})`));

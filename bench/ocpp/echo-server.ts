@@ -8,7 +8,7 @@ const wss = new WebSocketServer({
   host: '127.0.0.1',
   port,
   perMessageDeflate: false,
-  handleProtocols: (protocols) => (protocols.has('ocpp1.6') ? 'ocpp1.6' : false),
+  handleProtocols: (protocols) => (protocols.has('ocpp2.0.1') ? 'ocpp2.0.1' : protocols.has('ocpp1.6') ? 'ocpp1.6' : false),
 });
 
 wss.on('connection', (ws) => {

@@ -46,3 +46,25 @@ const serverCallAnswers: Record<string, string> = {
 export function answerServerCall(messageId: string, action: string): string {
   return `[3,"${messageId}",${serverCallAnswers[action] ?? '{"status":"Accepted"}'}]`;
 }
+
+// OCPP 2.0.1: the same station life in 2.0.1 messages (valid against the official 2.0.1 schemas). Transactions are
+// TransactionEvents with the station's own id and a rising seqNo; meter values travel inside them.
+export function bootNotification201(messageId: string, stationId: string): string {
+  return `[2,"${messageId}","BootNotification",{"chargingStation":{"vendorName":"VoltyardBench","model":"LeanStation",` +
+    `"serialNumber":"${stationId.slice(0, 25)}","firmwareVersion":"bench-1"},"reason":"PowerUp"}]`;
+}
+
+export function statusNotification201(messageId: string, timestamp: string): string {
+  return `[2,"${messageId}","StatusNotification",{"timestamp":"${timestamp}","connectorStatus":"Occupied","evseId":1,"connectorId":1}]`;
+}
+
+export function transactionEvent201(messageId: string, eventType: 'Started' | 'Updated', txId: string, seqNo: number, idTag: string, energyWh: number, powerW: number, timestamp: string): string {
+  const started = eventType === 'Started';
+  return `[2,"${messageId}","TransactionEvent",{"eventType":"${eventType}","timestamp":"${timestamp}",` +
+    `"triggerReason":"${started ? 'Authorized' : 'MeterValuePeriodic'}","seqNo":${seqNo},` +
+    `"transactionInfo":{"transactionId":"${txId}","chargingState":"Charging"},"evse":{"id":1,"connectorId":1},` +
+    (started ? `"idToken":{"idToken":"${idTag.slice(0, 36)}","type":"ISO14443"},` : '') +
+    `"meterValue":[{"timestamp":"${timestamp}","sampledValue":[` +
+    `{"value":${energyWh},"context":"${started ? 'Transaction.Begin' : 'Sample.Periodic'}","measurand":"Energy.Active.Import.Register","unitOfMeasure":{"unit":"Wh"}},` +
+    `{"value":${powerW},"context":"${started ? 'Transaction.Begin' : 'Sample.Periodic'}","measurand":"Power.Active.Import","unitOfMeasure":{"unit":"W"}}]}]}]`;
+}

@@ -2,7 +2,7 @@
 // purpose (no schema validation, no simulator state beyond a meter register) so the client is not what is measured.
 import { parentPort } from 'node:worker_threads';
 import WebSocket from 'ws';
-import { CALL, CALLERROR, CALLRESULT, bootNotification, meterValues, startTransaction, statusNotification, answerServerCall } from './frames.ts';
+import { CALL, CALLERROR, CALLRESULT, bootNotification, meterValues, startTransaction, statusNotification, answerServerCall, bootNotification201, statusNotification201, transactionEvent201 } from './frames.ts';
 import type { Command, ConnectReport, HeldReport, PhaseReport, Report } from './messages.ts';
 
 if (!parentPort) throw new Error('load-worker.ts runs as a worker thread of bench/ocpp.ts');
@@ -62,6 +62,10 @@ interface Station {
   lastAnswerAt: number;
   /** BootNotification answered Accepted: only then may a station send more than Boot and Heartbeat. */
   accepted: boolean;
+  /** Speaks OCPP 2.0.1 (else 1.6J). */
+  readonly v201: boolean;
+  /** 2.0.1: the TransactionEvent sequence number. */
+  txSeqNo: number;
   readonly group: Group;
 }
 
@@ -102,10 +106,12 @@ function send(st: Station, messageId: string, frame: string, phase: Phase): void
 function sendSteady(st: Station, phase: Phase): void {
   const id = String(++st.seq);
   if (st.sendStatusNext) {
-    send(st, id, statusNotification(id, 'Charging', timestamp()), phase);
+    send(st, id, st.v201 ? statusNotification201(id, timestamp()) : statusNotification(id, 'Charging', timestamp()), phase);
   } else {
     st.energyWh += 31; // 11 kW for ~10 s per sample
-    send(st, id, meterValues(id, st.transactionId, st.energyWh, 11_000, timestamp()), phase);
+    send(st, id, st.v201
+      ? transactionEvent201(id, 'Updated', `BTX${st.index}`, ++st.txSeqNo, '', st.energyWh, 11_000, timestamp())
+      : meterValues(id, st.transactionId, st.energyWh, 11_000, timestamp()), phase);
   }
   st.sendStatusNext = !st.sendStatusNext;
 }
@@ -158,13 +164,14 @@ function answered(st: Station, frame: Frame): void {
 
 function open(st: Station, url: string, timeoutMs: number): Promise<string | null> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url + encodeURIComponent(st.id), ['ocpp1.6'], { perMessageDeflate: false, handshakeTimeout: timeoutMs, skipUTF8Validation: true });
+    const protocol = st.v201 ? 'ocpp2.0.1' : 'ocpp1.6';
+    const ws = new WebSocket(url + encodeURIComponent(st.id), [protocol], { perMessageDeflate: false, handshakeTimeout: timeoutMs, skipUTF8Validation: true });
     let settled = false;
     const done = (failure: string | null) => { if (!settled) { settled = true; resolve(failure); } };
     ws.on('unexpected-response', (_req, res) => { done(`HTTP ${res.statusCode}`); ws.terminate(); });
     ws.on('error', (err) => done(`socket error: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
     ws.on('open', () => {
-      if (ws.protocol !== 'ocpp1.6') { done(`subprotocol "${ws.protocol}"`); ws.terminate(); return; }
+      if (ws.protocol !== protocol) { done(`subprotocol "${ws.protocol}"`); ws.terminate(); return; }
       st.ws = ws;
       done(null);
     });
@@ -189,7 +196,7 @@ function call(st: Station, messageId: string, frame: string, phase: Phase, timeo
 async function boot(st: Station, phase: Phase, ocpp: boolean, timeoutMs: number, status: Record<string, number>): Promise<boolean> {
   const count = (s: string) => { status[s] = (status[s] ?? 0) + 1; };
   let id = String(++st.seq);
-  const bootAnswer = await call(st, id, bootNotification(id, st.id), phase, timeoutMs);
+  const bootAnswer = await call(st, id, st.v201 ? bootNotification201(id, st.id) : bootNotification(id, st.id), phase, timeoutMs);
   if (bootAnswer === null) { count('unanswered'); return true; }
   if (bootAnswer[0] === CALLERROR) { count(`CALLERROR ${bootAnswer[2]}`); return true; }
   // The echo server answers with the request's own payload; only Voltyard's answer has a registration status.
@@ -198,6 +205,14 @@ async function boot(st: Station, phase: Phase, ocpp: boolean, timeoutMs: number,
   if (bootStatus !== 'Accepted') return true;
   st.accepted = true;
   id = String(++st.seq);
+  if (st.v201) {
+    // 2.0.1: the station names its own transaction; the answer carries only the token's status.
+    const started = await call(st, id, transactionEvent201(id, 'Started', `BTX${st.index}`, 0, `BENCH${st.index}`, st.energyWh, 0, timestamp()), phase, timeoutMs);
+    st.transactionId = started !== null && started[0] === CALLRESULT ? st.index : null;
+    id = String(++st.seq);
+    await call(st, id, statusNotification201(id, timestamp()), phase, timeoutMs);
+    return st.transactionId !== null;
+  }
   const started = await call(st, id, startTransaction(id, `BENCH${st.index}`, st.energyWh, timestamp()), phase, timeoutMs);
   const tx = ocpp ? (started?.[2] as { transactionId?: unknown } | undefined)?.transactionId : st.index + 1;
   st.transactionId = Number.isInteger(tx) ? tx as number : null;
@@ -214,7 +229,8 @@ async function connect(cmd: Extract<Command, { cmd: 'connect' }>): Promise<void>
   const group = groupOf(cmd.target);
   const stations = group.stations;
   for (const id of cmd.stationIds) {
-    stations.push({ id, index: Number(id.replace(/\D/g, '')), ws: null, seq: 0, outId: null, outAt: 0, outPhase: null, waiter: null, transactionId: null, energyWh: 100_000, sendStatusNext: true, lastAnswerAt: 0, accepted: false, group });
+    const index = Number(id.replace(/\D/g, ''));
+    stations.push({ id, index, ws: null, seq: 0, outId: null, outAt: 0, outPhase: null, waiter: null, transactionId: null, energyWh: 100_000, sendStatusNext: true, lastAnswerAt: 0, accepted: false, group, v201: cmd.ocpp201Every > 0 && index % cmd.ocpp201Every === 0, txSeqNo: 0 });
   }
   const phase = new Phase('boot', nowAbs(), Infinity, false);
   group.current = phase;

@@ -2,7 +2,7 @@
 // one group of stations per target server (`target`), so both servers can be loaded in alternation.
 
 export type Command =
-  | { cmd: 'connect'; target: string; url: string; stationIds: string[]; concurrency: number; ocpp: boolean; timeoutMs: number }
+  | { cmd: 'connect'; target: string; url: string; stationIds: string[]; concurrency: number; ocpp: boolean; timeoutMs: number; ocpp201Every: number }
   | { cmd: 'phase'; target: string; name: string; startAt: number; durationMs: number; drainMs: number; closedLoop: boolean; ratePerSec: number }
   | { cmd: 'held'; target: string }
   | { cmd: 'close'; target: string };
