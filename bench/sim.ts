@@ -15,6 +15,9 @@ const arg = (name: string, fallback: number) => {
   return v;
 };
 const runs = arg('runs', 3);
+// Share of the chargers on OCPP 2.0.1 (0 to 1; default 0: all 1.6J).
+const ocpp201Share = process.argv.includes('--ocpp201-share') ? Number(process.argv[process.argv.indexOf('--ocpp201-share') + 1]) : 0;
+if (!(ocpp201Share >= 0 && ocpp201Share <= 1)) throw new Error('--ocpp201-share must be a number from 0 to 1');
 const meterIntervalS = arg('meter-interval', 300);
 const file = path.join(import.meta.dirname, '../scenarios/reference-depot.json');
 const scenario = parseScenario(JSON.parse(readFileSync(file, 'utf8')));
@@ -22,7 +25,7 @@ const logger = createLogger('error');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 console.log(`reference depot night: ${scenario.snapshot.sessions.length} sessions, ${scenario.snapshot.chargers.length} chargers, ` +
-  `meter values every ${meterIntervalS} s, virtual clock, ${runs} runs per mode`);
+  `meter values every ${meterIntervalS} s, virtual clock, ${runs} runs per mode, ${Math.round(ocpp201Share * 100)} % of chargers on OCPP 2.0.1`);
 const results: Record<string, { wall: number[]; cpu: number[]; report: SimulationReport }> = {};
 for (const mode of ['uncontrolled', 'voltyard'] as const) {
   const wall: number[] = [];
@@ -31,7 +34,7 @@ for (const mode of ['uncontrolled', 'voltyard'] as const) {
   for (let k = 0; k < runs; k++) {
     const w = performance.now();
     const c = process.cpuUsage();
-    report = await runScenario(scenario, { central: { kind: mode }, meterIntervalS, logger });
+    report = await runScenario(scenario, { central: { kind: mode }, meterIntervalS, logger, ocpp201Share });
     const used = process.cpuUsage(c);
     wall.push((performance.now() - w) / 1000);
     cpu.push((used.user + used.system) / 1e6);

@@ -240,6 +240,20 @@ export class DepotController {
         }
         return;
       }
+      case 'EvChargingNeedsReported': {
+        const charger = this.#chargerAt(event.stationId, event.evseId);
+        const s = charger ? this.sessions.get(charger.id) : undefined;
+        if (!charger || !s) return;
+        // AC limits come as current per phase; the nominal 230 V makes them power.
+        const acKw = event.currentType === 'AC' && event.maxCurrentA !== null ? event.maxCurrentA * 230 * (event.phases ?? 1) / 1000 : null;
+        s.needs = {
+          energyKwh: event.energyRequestKwh, departureMs: event.departureAt ? Date.parse(event.departureAt) : null,
+          maxPowerKw: event.maxPowerKw ?? acKw, meterKwh: s.energyKwh,
+        };
+        if (event.socPercent !== null && s.vehicleId) this.#updateSoc(s.vehicleId, event.socPercent, Date.parse(event.at), 'charger');
+        this.requestReplan(`${charger.id}: the vehicle reported its charging needs`);
+        return;
+      }
       case 'VehicleReading': {
         const at = Date.parse(event.at);
         if (event.socPercent !== null) this.#updateSoc(event.vehicleId, event.socPercent, at, 'telematics');

@@ -20,6 +20,8 @@ export interface LiveSession {
   powerAtMs: number | null;
   /** Last instant any power flowed (> 0.1 kW). */
   lastFlowAtMs: number | null;
+  /** What the vehicle itself asked for (ISO 15118 via OCPP 2.0.1 NotifyEVChargingNeeds), with the meter then. */
+  needs?: { energyKwh: number | null; departureMs: number | null; maxPowerKw: number | null; meterKwh: number | null };
 }
 
 export interface VehicleSoc {
@@ -129,6 +131,18 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
         departureEstimated: departure.estimated || overdue || override?.departureMs !== undefined,
       };
       plugged.add(vehicle.vehicleId);
+    } else if (s.needs && (s.needs.energyKwh !== null || s.needs.departureMs !== null)) {
+      // No schedule for it, but the vehicle told the charger what it needs and when it leaves: the best input there is.
+      const sinceNeeds = s.needs.meterKwh !== null && s.energyKwh !== null ? Math.max(0, s.energyKwh - s.needs.meterKwh) : 0;
+      const leaves = s.needs.departureMs !== null && s.needs.departureMs > nowMs + slotMs ? s.needs.departureMs : departureMs;
+      spec = {
+        id, kind: 'plugged', chargerId: charger.id, known: s.needs.energyKwh !== null, departureMs: leaves, departureEstimated: true,
+        ...(s.needs.energyKwh !== null ? { energyNeededKwh: Math.max(0, s.needs.energyKwh / defaultEfficiency - sinceNeeds) } : {}),
+        ...(s.needs.maxPowerKw !== null ? { vehicleMaxPowerKw: s.needs.maxPowerKw } : {}),
+        ...(s.vehicleId ? { vehicleId: s.vehicleId } : {}),
+      };
+      departureMs = leaves;
+      if (s.vehicleId) plugged.add(s.vehicleId);
     } else {
       // Unknown (or unscheduled) vehicle: conservative defaults, delivered early since we do not know when it leaves.
       spec = { id, kind: 'plugged', chargerId: charger.id, known: false, departureMs, departureEstimated: true, ...(s.vehicleId ? { vehicleId: s.vehicleId } : {}) };

@@ -138,35 +138,38 @@ export class Residual {
   /** search() that keeps what an earlier search with the same stamp marked (a multi-source search), over arcs with more than `minKwh` room. */
   searchMore(from: number, stamp: number, visit: (node: number) => void, minKwh = eps): void {
     const { p, caps, flow, prev, seen, queue } = this;
-    const { n, T } = p;
+    const { n, T, leaf, start, end, parent, children, presentOffsets, presentSessions } = p;
+    const capS = caps.sessionKwh, capC = caps.circuitKwh, e = flow.e, load = flow.load;
     let head = 0, tail = 0;
     seen[from] = stamp;
     prev[from] = -1;
     queue[tail++] = from;
-    const reach = (u: number, v: number) => {
-      if (seen[v] === stamp) return;
-      seen[v] = stamp;
-      prev[v] = u;
-      queue[tail++] = v;
-    };
+    // Arcs in a fixed order (the order is the BFS tree, hence the augmenting path); reads typed arrays directly.
     while (head < tail) {
       const u = queue[head++];
       visit(u);
       if (u < n) {
-        const base = n + p.leaf[u] * T;
-        for (let t = p.start[u]; t < p.end[u]; t++) {
-          if (caps.sessionKwh[u * T + t] - flow.e[u * T + t] > minKwh) reach(u, base + t);
+        const base = n + leaf[u] * T;
+        for (let t = start[u]; t < end[u]; t++) {
+          const v = base + t;
+          if (capS[u * T + t] - e[u * T + t] > minKwh && seen[v] !== stamp) { seen[v] = stamp; prev[v] = u; queue[tail++] = v; }
         }
         continue;
       }
-      const c = Math.floor((u - n) / T);
-      const t = (u - n) % T;
-      const up = p.parent[c];
-      if (up >= 0 && caps.circuitKwh[c * T + t] - flow.load[c * T + t] > minKwh) reach(u, n + up * T + t);
-      for (const ch of p.children[c]) if (flow.load[ch * T + t] > minKwh) reach(u, n + ch * T + t);
-      for (let k = p.presentOffsets[c * T + t], e = p.presentOffsets[c * T + t + 1]; k < e; k++) {
-        const j = p.presentSessions[k];
-        if (flow.e[j * T + t] > minKwh) reach(u, j);
+      const c = ((u - n) / T) | 0;
+      const t = u - n - c * T;
+      const up = parent[c];
+      if (up >= 0 && capC[c * T + t] - load[c * T + t] > minKwh) {
+        const v = n + up * T + t;
+        if (seen[v] !== stamp) { seen[v] = stamp; prev[v] = u; queue[tail++] = v; }
+      }
+      for (const ch of children[c]) {
+        const v = n + ch * T + t;
+        if (load[ch * T + t] > minKwh && seen[v] !== stamp) { seen[v] = stamp; prev[v] = u; queue[tail++] = v; }
+      }
+      for (let k = presentOffsets[c * T + t], last = presentOffsets[c * T + t + 1]; k < last; k++) {
+        const j = presentSessions[k];
+        if (e[j * T + t] > minKwh && seen[j] !== stamp) { seen[j] = stamp; prev[j] = u; queue[tail++] = j; }
       }
     }
   }
@@ -302,6 +305,8 @@ export class Residual {
       const d = dist[v] + 1;
       if (v < n) {
         if (wantKwh(v) > 1e-7) { sources.push(v); lastLevel = dist[v]; continue; }
+        // Past the level of the nearest sources, nothing levelled here can be on a shortest path.
+        if (dist[v] === lastLevel) continue;
         const base = n + leaf[v] * T;
         for (let u = start[v]; u < end[v]; u++) {
           const w = base + u;
@@ -309,6 +314,7 @@ export class Residual {
         }
         continue;
       }
+      if (dist[v] === lastLevel) continue;
       const c = ((v - n) / T) | 0;
       const u = v - n - c * T;
       for (let k = presentOffsets[c * T + u], last = presentOffsets[c * T + u + 1]; k < last; k++) {
@@ -480,20 +486,29 @@ export function repair(p: Problem, res: Residual, needKwh: Float64Array, slots: 
   for (let i = 0; i < n; i++) lowest = Math.min(lowest, priority(i));
   if (!allowSteal) return false;
   let stolen = false;
+  // Sessions a search without a victim reached. A short session there, served later (so of no higher priority), can
+  // reach only what that search reached, and its victims would have been victims there too: it needs no search of
+  // its own until energy moves again.
+  const hopeless = new Uint8Array(n);
+  const reached: number[] = [];
   for (const i of short) {
-    if (priority(i) <= lowest) continue;
+    if (priority(i) <= lowest || hopeless[i]) continue;
     for (let guard = 0; needKwh[i] - flow.got[i] > 1e-7 && guard < 4 * p.T + 16; guard++) {
       let victim = -1;
+      reached.length = 0;
       res.search(i, (u) => {
-        if (u < n && u !== i && priority(u) < priority(i) && flow.got[u] > eps && (victim < 0 || p.rank[u] > p.rank[victim])) victim = u;
+        if (u >= n) return;
+        reached.push(u);
+        if (u !== i && priority(u) < priority(i) && flow.got[u] > eps && (victim < 0 || p.rank[u] > p.rank[victim])) victim = u;
       });
-      if (victim < 0) break;
+      if (victim < 0) { for (const u of reached) hopeless[u] = 1; break; }
       const d = Math.min(needKwh[i] - flow.got[i], res.bottleneck(victim), flow.got[victim]);
       if (d <= eps) break;
       res.augment(victim, d);
       flow.got[i] += d;
       flow.got[victim] -= d;
       stolen = true;
+      hopeless.fill(0);
     }
   }
   return stolen;

@@ -7,6 +7,17 @@ import { clockIn, presentBelow, traceSession } from './trace.ts';
 import type { DepotSnapshot, Plan, PlanOptions, SessionPlan } from './types.ts';
 
 const round = (v: number, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
+/** round(v) for the per-slot series (1,000 sessions × 200 slots): a constant scale, no default argument. */
+const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/** Row `row` of a (rows × T) kWh table as kW per slot, rounded, plus `extraKw` (per slot) when given. */
+function kwSeries(p: Problem, kwh: Float64Array, row: number, extraKw?: Float64Array): number[] {
+  const { T } = p;
+  const out = new Array<number>(T);
+  if (extraKw) for (let t = 0; t < T; t++) out[t] = round4(kwh[row * T + t] / p.slotHours[t] + extraKw[t]);
+  else for (let t = 0; t < T; t++) out[t] = round4(kwh[row * T + t] / p.slotHours[t]);
+  return out;
+}
 
 /** Plans every session of the depot jointly from `nowMs` to the last departure (at most 48 h). */
 export function plan(snapshot: DepotSnapshot, nowMs: number, options: PlanOptions = {}): Plan {
@@ -25,8 +36,7 @@ export function toPlan(snapshot: DepotSnapshot, p: Problem, solution: Solution):
   const clock = clockIn(snapshot.timeZone);
   const present = presentBelow(p);
   const sessions: SessionPlan[] = p.sessions.map((s, i) => {
-    const powerKw: number[] = [];
-    for (let t = 0; t < T; t++) powerKw.push(round(flow.e[i * T + t] / p.slotHours[t]));
+    const powerKw = kwSeries(p, flow.e, i);
     const planned = flow.got[i];
     const shortfall = Math.max(0, p.needKwh[i] - planned);
     const b = s.battery;
@@ -41,9 +51,9 @@ export function toPlan(snapshot: DepotSnapshot, p: Problem, solution: Solution):
   });
   const circuits = p.circuitIds.map((circuitId, c) => ({
     circuitId, limitKw: p.circuitLimitKw[c],
-    loadKw: Array.from({ length: T }, (_, t) => round(flow.load[c * T + t] / p.slotHours[t])),
+    loadKw: kwSeries(p, flow.load, c),
   }));
-  const siteLoadKw = Array.from({ length: T }, (_, t) => round(flow.load[t] / p.slotHours[t] + p.otherLoadKw[t]));
+  const siteLoadKw = kwSeries(p, flow.load, 0, p.otherLoadKw);
   let energyCost = 0;
   let peakKw = 0;
   for (let t = 0; t < T; t++) {

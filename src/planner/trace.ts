@@ -7,11 +7,20 @@ import type { Problem } from './problem.ts';
 const eps = 1e-7;
 const fmt = (v: number, digits = 1) => v.toFixed(digits);
 
-/** 'HH:MM' in the depot time zone. */
+/** 'HH:MM' in the depot time zone. Memoised per instant: a plan's traces name the same slot boundaries and departures over and over. */
 export function clockIn(timeZone: string): (ms: number) => string {
   const local = localTimeIn(timeZone);
   const two = (v: number) => String(v).padStart(2, '0');
-  return (ms) => { const m = local(ms).minuteOfDay; return `${two(Math.floor(m / 60))}:${two(m % 60)}`; };
+  const memo = new Map<number, string>();
+  return (ms) => {
+    let text = memo.get(ms);
+    if (text === undefined) {
+      const m = local(ms).minuteOfDay;
+      text = `${two(Math.floor(m / 60))}:${two(m % 60)}`;
+      memo.set(ms, text);
+    }
+    return text;
+  };
 }
 
 /** The circuit (or site cap) that was full in slot t on session i's path, or -1; -2 means the chosen site cap. */
@@ -60,19 +69,20 @@ export function traceSession(
     lines.push(`ready: ${fmt(got)} of ${fmt(need)} kWh by departure ${dep}`);
   }
   // What held the power down in the slots where it charged below its own maximum.
-  const counts = new Map<number, number>();
+  // Only a session short of its need was held down by a shared limit (a ready one charged below its maximum by choice).
+  const counts = got >= need - eps ? undefined : new Map<number, number>();
   let atMax = 0, charging = 0;
   for (let t = p.start[i]; t < p.end[i]; t++) {
     const v = flow.e[i * T + t];
     const cap = caps.sessionKwh[i * T + t];
     if (v > eps) charging++;
     if (cap > eps && v >= cap - eps) { atMax++; continue; }
-    if (got >= need - eps) continue;
+    if (!counts) continue;
     const c = bindingCircuit(p, caps, flow, i, t);
     if (c !== -1) counts.set(c, (counts.get(c) ?? 0) + 1);
   }
   if (atMax > 0) lines.push(`${p.powerBound[i] === 'vehicle' ? 'vehicle' : 'charger'} max ${fmt(p.maxPowerKw[i])} kW in ${atMax} slot(s)`);
-  const binding = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
+  const binding = counts && counts.size > 0 ? [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0] : undefined;
   if (binding) {
     const [c, slots] = binding;
     if (c === -2) {

@@ -33,24 +33,26 @@ function seed(p: Problem, previous: Plan): Flow {
     while (u + 1 < starts.length && starts[u + 1] <= at) u++;
     if (u + 1 < starts.length && starts[u] <= at) from[t] = u;
   }
+  const { e, load, got: gotOf } = flow;
+  const { capKwh, slotHours, needKwh, leaf, parent, start, end } = p;
   for (let i = 0; i < p.n; i++) {
     const kw = byId.get(p.sessions[i].id);
     if (!kw) continue;
     let got = 0;
-    for (let t = p.start[i]; t < p.end[i]; t++) {
+    for (let t = start[i]; t < end[i]; t++) {
       if (from[t] < 0) continue;
-      const v = Math.min((kw[from[t]] ?? 0) * p.slotHours[t], p.capKwh[i * T + t]);
-      if (v > eps) { flow.e[i * T + t] = v; got += v; }
+      const v = Math.min((kw[from[t]] ?? 0) * slotHours[t], capKwh[i * T + t]);
+      if (v > eps) { e[i * T + t] = v; got += v; }
     }
     // The plan's powers are rounded to 0.1 W: a session that was planned ready gets its exact need back, so the
     // repair below does not chase crumbs.
-    const scale = got > 0 && Math.abs(got - p.needKwh[i]) <= 1e-3 ? p.needKwh[i] / got : 1;
-    for (let t = p.start[i]; t < p.end[i]; t++) {
-      const v = Math.min(flow.e[i * T + t] * scale, p.capKwh[i * T + t]);
+    const scale = got > 0 && Math.abs(got - needKwh[i]) <= 1e-3 ? needKwh[i] / got : 1;
+    for (let t = start[i]; t < end[i]; t++) {
+      const v = Math.min(e[i * T + t] * scale, capKwh[i * T + t]);
       if (v <= eps) continue;
-      flow.e[i * T + t] = v;
-      flow.got[i] += v;
-      for (let c = p.leaf[i]; c >= 0; c = p.parent[c]) flow.load[c * T + t] += v;
+      e[i * T + t] = v;
+      gotOf[i] += v;
+      for (let c = leaf[i]; c >= 0; c = parent[c]) load[c * T + t] += v;
     }
     // A smaller need than planned for: give back the dearest, latest energy first.
     for (let t = p.end[i] - 1; flow.got[i] > p.needKwh[i] + eps && t >= p.start[i]; t--) {
@@ -67,26 +69,33 @@ function seed(p: Problem, previous: Plan): Flow {
 
 /** Brings every circuit back under its limit, leaves first, taking from the lowest-ranked sessions below it. */
 function clip(p: Problem, caps: Caps, flow: Flow): void {
-  const { T } = p;
+  const { T, n } = p;
   const C = p.circuitIds.length;
-  const below: number[][] = p.circuitIds.map((_, c) => [c]);
-  for (let c = C - 1; c > 0; c--) below[p.parent[c]].push(...below[c]);
+  // The previous plan's rounded powers leave crumbs of excess in many slots: per circuit, its sessions are sorted
+  // lowest rank first once, and each slot's excess walks them only until it is gone (not a gather and sort per slot).
+  let lowestFirst: Int32Array | undefined;
   for (let c = C - 1; c >= 0; c--) {
+    let mine: number[] | undefined;
     for (let t = 0; t < T; t++) {
       let excess = flow.load[c * T + t] - caps.circuitKwh[c * T + t];
       if (excess <= eps) continue;
-      const present: number[] = [];
-      for (const d of below[c]) {
-        for (let k = p.presentOffsets[d * T + t]; k < p.presentOffsets[d * T + t + 1]; k++) present.push(p.presentSessions[k]);
-      }
-      present.sort((a, b) => p.rank[b] - p.rank[a]);
-      for (const i of present) {
-        if (excess <= eps) break;
+      lowestFirst ??= Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => p.rank[b] - p.rank[a]);
+      mine ??= Array.from(lowestFirst).filter((i) => below(p, p.leaf[i], c));
+      for (let k = 0; k < mine.length && excess > eps; k++) {
+        const i = mine[k];
+        // Present in slot t (what Problem.presentSessions lists).
+        if (t < p.start[i] || t >= p.end[i] || !(p.capKwh[i * T + t] > 0)) continue;
         const a = Math.min(excess, flow.e[i * T + t]);
         if (a > 0) { take(p, flow, i, t, a); excess -= a; }
       }
     }
   }
+}
+
+/** Whether circuit d is c or lies below it. */
+function below(p: Problem, d: number, c: number): boolean {
+  for (; d >= 0; d = p.parent[d]) if (d === c) return true;
+  return false;
 }
 
 /**

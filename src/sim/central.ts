@@ -1,4 +1,4 @@
-// A minimal OCPP 1.6J central system that accepts every station and token and never limits anything: what a depot
+// A minimal OCPP 1.6J and 2.0.1 central system that accepts every station and token and never limits anything: what a depot
 // with "dumb" chargers behind a plain back office looks like. It is the baseline of `voltyard simulate
 // --uncontrolled` and the counterpart the simulator's own tests drive charge points with. Real ocpp-rpc server in
 // strict mode, so every frame is schema-checked on both ends.
@@ -30,7 +30,7 @@ export interface PermissiveCentral {
 /** `strict: false` lets tests send frames that break the OCPP schemas, to see how a charger copes. */
 export async function startPermissiveCentral(options: { clock: SimClock; host?: string; port?: number; path?: string; strict?: boolean }): Promise<PermissiveCentral> {
   const { clock } = options;
-  const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: options.strict ?? true } as ConstructorParameters<typeof RPCServer>[0]);
+  const server = new RPCServer({ protocols: ['ocpp2.0.1', 'ocpp1.6'], strictMode: options.strict ?? true } as ConstructorParameters<typeof RPCServer>[0]);
   const clients = new Map<string, RPCClient>();
   const received: ReceivedCall[] = [];
   const overrides = new Map<string, (stationId: string, params: Json) => Json | undefined>();
@@ -47,7 +47,13 @@ export async function startPermissiveCentral(options: { clock: SimClock; host?: 
     DataTransfer: () => ({ status: 'UnknownVendorId' }),
     DiagnosticsStatusNotification: () => ({}),
     FirmwareStatusNotification: () => ({}),
+    // OCPP 2.0.1 (the messages whose names or answers differ from 1.6)
+    TransactionEvent: () => ({}),
+    NotifyEVChargingNeeds: () => ({ status: 'Accepted' }),
+    ReportChargingProfiles: () => ({}),
+    NotifyReport: () => ({}),
   };
+  const authorize201 = () => ({ idTokenInfo: { status: 'Accepted' } });
   server.auth((accept) => accept());
   server.on('client', (client) => {
     const id = client.identity!;
@@ -58,7 +64,7 @@ export async function startPermissiveCentral(options: { clock: SimClock; host?: 
       clock.touch();
       const m = String(method);
       received.push({ stationId: id, method: m, params: params ?? {}, atMs: clock.now() });
-      const answer = overrides.get(m)?.(id, params ?? {}) ?? defaults[m]?.(params ?? {});
+      const answer = overrides.get(m)?.(id, params ?? {}) ?? (m === 'Authorize' && client.protocol === 'ocpp2.0.1' ? authorize201() : defaults[m]?.(params ?? {}));
       if (!answer) throw new Error(`${m} not supported`);
       return Promise.resolve(answer);
     });

@@ -1,6 +1,8 @@
-// A virtual OCPP 1.6J charge point: a real OCPP-J client over a WebSocket (ocpp-rpc in strict mode, so every frame
-// it sends or accepts is checked against the OCPP 1.6 JSON schemas) with one or more connectors, a meter, and the
-// smart-charging behaviour of charging-profiles.ts. Everything it schedules runs on the simulation clock.
+// A virtual OCPP-J charge point, speaking 1.6J or 2.0.1: a real OCPP-J client over a WebSocket (ocpp-rpc in strict
+// mode, so every frame it sends or accepts is checked against that version's JSON schemas) with one or more
+// connectors (in 2.0.1: one EVSE per connector, each with connector 1), a meter, and the smart-charging behaviour of
+// charging-profiles.ts (2.0.1 profiles are translated into it by profiles-v201.ts). Everything it schedules runs on
+// the simulation clock. The 2.0.1 calls it answers are in charge-point-v201.ts.
 //
 // Behaviour a central system can rely on (as from a real charger):
 // - boots, retries a Pending/Rejected boot after the given interval, heartbeats, reports every connector's status;
@@ -12,6 +14,10 @@
 //   transaction (StopTransactionOnInvalidId);
 // - a reboot ends the running transactions (reason PowerLoss or the Reset type), keeps ChargePointMax and TxDefault
 //   profiles (OCPP asks them to persist) and drops TxProfiles; a still-plugged vehicle starts a new transaction.
+// - 2.0.1: TransactionEvent Started/Updated/Ended with a seqNo per transaction and the station's own transaction id
+//   (so a transaction starts offline without waiting for the CSMS), `offline: true` on events queued while offline,
+//   charging-state changes as Updated events, and NotifyEVChargingNeeds after Started when the vehicle states needs
+//   (what an ISO 15118 vehicle does).
 import { EventEmitter } from 'node:events';
 import { RPCClient, createRPCError } from 'ocpp-rpc';
 import { pino } from 'pino';
@@ -23,6 +29,7 @@ import {
   type ChargerElectrics, type ChargingProfile, type ChargingRateUnit, type InstalledProfile, type ProfilePurpose, type RunningTransaction,
 } from './charging-profiles.ts';
 import { exponential, seedOf, seededRandom, type Quirks } from './quirks.ts';
+import { endTransaction201, handlers201, idToken201, queueMeterValues201, reportStatus201, startTransaction201 } from './charge-point-v201.ts';
 
 /** The vehicle on a connector, as the charger sees it through the cable. */
 export interface PluggedVehicle {
@@ -65,38 +72,66 @@ export interface ChargePointOptions {
   readonly seed?: number;
   /** HTTP Basic password (security profile 1). */
   readonly password?: string;
+  /** OCPP version the charger speaks (default ocpp1.6). */
+  readonly protocol?: OcppProtocol;
 }
 
+export type OcppProtocol = 'ocpp1.6' | 'ocpp2.0.1';
+
+/** What an ISO 15118 vehicle tells the charger at plug-in (2.0.1 NotifyEVChargingNeeds); a 1.6 charger never hears it. */
+export interface EvChargingNeeds {
+  /** Energy the vehicle asks for, kWh. */
+  readonly energyKwh: number;
+  /** When it leaves, epoch ms. */
+  readonly departureMs?: number;
+  readonly batteryCapacityKwh?: number;
+}
+
+export type ConnectorStatus201 = 'Available' | 'Occupied' | 'Reserved' | 'Unavailable' | 'Faulted';
 export type ConnectorStatus16 = 'Available' | 'Preparing' | 'Charging' | 'SuspendedEV' | 'SuspendedEVSE' | 'Finishing' | 'Unavailable' | 'Faulted';
 
-interface Transaction {
+export interface Transaction {
   readonly localId: number;
+  /** 1.6: the central system's id, once StartTransaction is answered. */
   serverId: number | null;
+  /** 2.0.1: the station's own id. */
+  readonly stationTxId: string;
+  /** 2.0.1: the next TransactionEvent's seqNo. */
+  seqNo: number;
+  /** 2.0.1: the chargingState last reported. */
+  chargingState: ChargingState201 | null;
+  readonly remoteStartId?: number;
   readonly idTag: string;
   readonly startMs: number;
   readonly meterStartWh: number;
   rebootTimer: ClockTimer | null;
 }
 
-interface Connector {
+export type ChargingState201 = 'Charging' | 'EVConnected' | 'SuspendedEV' | 'SuspendedEVSE' | 'Idle';
+
+export interface Connector {
   readonly id: number;
   vehicle: PluggedVehicle | null;
   idTag: string | null;
+  needs: EvChargingNeeds | null;
   tx: Transaction | null;
   /** A RemoteStartTransaction waiting for a vehicle (or accepted for the one plugged). */
-  remoteStart: { idTag: string; profile?: ChargingProfile } | null;
+  remoteStart: RemoteStart | null;
   /** Set by StopTransaction while the vehicle stays plugged: status Finishing. */
   finished: boolean;
   operative: boolean;
   pendingInoperative: boolean;
   powerW: number;
   limitW: number;
-  lastStatus: ConnectorStatus16 | null;
+  lastStatus: ConnectorStatus16 | ConnectorStatus201 | null;
 }
 
+export interface RemoteStart { idTag: string; profile?: ChargingProfile; remoteStartId?: number }
+
 interface QueuedMessage {
-  readonly method: 'StartTransaction' | 'StopTransaction' | 'MeterValues';
-  readonly build: () => Record<string, unknown> | null;
+  readonly method: 'StartTransaction' | 'StopTransaction' | 'MeterValues' | 'TransactionEvent' | 'NotifyEVChargingNeeds';
+  /** `offline`: the message was queued while the charger was offline (2.0.1 says so in the message). */
+  readonly build: (offline: boolean) => Record<string, unknown> | null;
   readonly onResult?: (result: Record<string, unknown>) => void;
   attempts: number;
   /** Enqueued while the charger was offline: sending it is a replay. */
@@ -110,11 +145,13 @@ export interface ConnectorView {
   readonly limitKw: number;
   readonly meterKwh: number;
   readonly transactionId: number | null;
+  /** 2.0.1: the station's transaction id. */
+  readonly stationTransactionId: string | null;
   readonly idTag: string | null;
   readonly plugged: boolean;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 const configKeys = {
   HeartbeatInterval: { readonly: false, integer: true },
@@ -132,29 +169,44 @@ const configKeys = {
   MaxChargingProfilesInstalled: { readonly: true },
   SupportedFeatureProfiles: { readonly: true },
 } as const satisfies Record<string, { readonly: boolean; integer?: boolean; boolean?: boolean }>;
-type ConfigKey = keyof typeof configKeys;
+export type ConfigKey = keyof typeof configKeys;
+export const isConfigKey = (key: string): key is ConfigKey => key in configKeys;
 
 const maxSubstepMs = 60_000;
 
 export class VirtualChargePoint extends EventEmitter {
   readonly id: string;
   readonly kind: 'AC' | 'DC';
-  private readonly opts: ChargePointOptions;
-  private readonly clock: SimClock;
-  private readonly log: Logger;
-  private readonly electrics: ChargerElectrics;
-  private readonly stationElectrics: ChargerElectrics;
-  private readonly connectors: Connector[];
+  /** @internal */
+  readonly opts: ChargePointOptions;
+  /** @internal */
+  readonly clock: SimClock;
+  /** @internal */
+  readonly log: Logger;
+  /** @internal */
+  readonly electrics: ChargerElectrics;
+  /** @internal */
+  readonly stationElectrics: ChargerElectrics;
+  /** @internal */
+  readonly connectors: Connector[];
   private readonly random: () => number;
-  private readonly config: Record<ConfigKey, string>;
-  private profiles: InstalledProfile[] = [];
+  /** @internal */
+  readonly config: Record<ConfigKey, string>;
+  /** @internal */
+  profiles: InstalledProfile[] = [];
+  /** 2.0.1: why the next boot happens. @internal */
+  bootReason: 'PowerUp' | 'RemoteReset' | 'Triggered' = 'PowerUp';
+  /** 2.0.1: a Reset OnIdle waits for the running transactions. @internal */
+  resetOnIdle = false;
+  readonly protocol: OcppProtocol;
   private readonly queue: QueuedMessage[] = [];
   private client: RPCClient | null = null;
   private accepted = false;
   private stopped = false;
   private pumping = false;
   private booting = false;
-  private meterWh: number[];
+  /** @internal */
+  meterWh: number[];
   private lastAdvanceMs: number;
   private nextLocalTx = 1;
   private rebootsLeft: number;
@@ -173,6 +225,7 @@ export class VirtualChargePoint extends EventEmitter {
     this.opts = options;
     this.id = options.id;
     this.kind = options.kind;
+    this.protocol = options.protocol ?? 'ocpp1.6';
     this.clock = options.clock;
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ module: 'sim.chargePoint', stationId: options.id });
     const phases = options.kind === 'DC' ? 1 : options.phases ?? 3;
@@ -180,7 +233,7 @@ export class VirtualChargePoint extends EventEmitter {
     this.electrics = { kind: options.kind, phases, voltageV, maxPowerW: options.maxPowerKw * 1000 };
     this.stationElectrics = { ...this.electrics, maxPowerW: (options.stationMaxPowerKw ?? options.maxPowerKw * connectors) * 1000 };
     this.connectors = Array.from({ length: connectors }, (_, k) => ({
-      id: k + 1, vehicle: null, idTag: null, tx: null, remoteStart: null, finished: false, operative: true, pendingInoperative: false,
+      id: k + 1, vehicle: null, idTag: null, needs: null, tx: null, remoteStart: null, finished: false, operative: true, pendingInoperative: false,
       powerW: 0, limitW: this.electrics.maxPowerW, lastStatus: null,
     }));
     this.meterWh = this.connectors.map(() => 0);
@@ -229,7 +282,8 @@ export class VirtualChargePoint extends EventEmitter {
     if (client) await client.close({ force: true }).catch(() => undefined);
   }
 
-  private later(ms: number, fn: () => void): ClockTimer {
+  /** @internal */
+  later(ms: number, fn: () => void): ClockTimer {
     const timer = this.clock.setTimeout(() => {
       this.timers.delete(timer);
       if (!this.stopped) fn();
@@ -238,7 +292,8 @@ export class VirtualChargePoint extends EventEmitter {
     return timer;
   }
 
-  private cancel(timer: ClockTimer | null): void {
+  /** @internal */
+  cancel(timer: ClockTimer | null): void {
     if (!timer) return;
     this.clock.clearTimeout(timer);
     this.timers.delete(timer);
@@ -247,7 +302,7 @@ export class VirtualChargePoint extends EventEmitter {
   private async connect(): Promise<void> {
     if (this.stopped || this.client) return;
     const client = new RPCClient({
-      endpoint: this.opts.url, identity: this.id, protocols: ['ocpp1.6'], strictMode: true, reconnect: false,
+      endpoint: this.opts.url, identity: this.id, protocols: [this.protocol], strictMode: true, reconnect: false,
       callTimeoutMs: 30_000, ...(this.opts.password ? { password: this.opts.password } : {}),
     } as ConstructorParameters<typeof RPCClient>[0]);
     this.registerHandlers(client);
@@ -283,14 +338,17 @@ export class VirtualChargePoint extends EventEmitter {
     if (!this.stopped) this.later(this.reconnectMs(), () => void this.connect());
   }
 
-  private async boot(): Promise<void> {
+  /** @internal */
+  async boot(): Promise<void> {
     if (this.booting || !this.client) return;
     this.booting = true;
     try {
-      const res = await this.call('BootNotification', {
-        chargePointVendor: this.opts.vendor ?? 'Voltyard', chargePointModel: this.opts.model ?? `Sim-${this.kind}`,
-        chargePointSerialNumber: this.id.slice(0, 25), firmwareVersion: 'sim-1',
-      });
+      const res = await this.call('BootNotification', this.protocol === 'ocpp2.0.1'
+        ? { chargingStation: { vendorName: this.opts.vendor ?? 'Voltyard', model: this.opts.model ?? `Sim-${this.kind}`, serialNumber: this.id.slice(0, 25), firmwareVersion: 'sim-1' }, reason: this.bootReason }
+        : {
+          chargePointVendor: this.opts.vendor ?? 'Voltyard', chargePointModel: this.opts.model ?? `Sim-${this.kind}`,
+          chargePointSerialNumber: this.id.slice(0, 25), firmwareVersion: 'sim-1',
+        });
       this.stats.boots++;
       const interval = typeof res.interval === 'number' && res.interval > 0 ? res.interval : 300;
       if (res.status !== 'Accepted') {
@@ -300,9 +358,11 @@ export class VirtualChargePoint extends EventEmitter {
       }
       this.config.HeartbeatInterval = String(interval);
       this.accepted = true;
+      this.bootReason = 'PowerUp';
       this.emit('booted');
       this.scheduleHeartbeat();
-      await this.sendStatus(0, this.connectors.every((c) => !c.operative) ? 'Unavailable' : 'Available', true);
+      // 2.0.1 has no station-wide status: each EVSE's connector reports its own.
+      if (this.protocol === 'ocpp1.6') await this.sendStatus(0, this.connectors.every((c) => !c.operative) ? 'Unavailable' : 'Available', true);
       for (const c of this.connectors) { c.lastStatus = null; await this.reportStatus(c); }
       void this.pump();
       for (const c of this.connectors) if (c.vehicle && !c.tx && c.idTag && !c.finished) void this.authorizeAndStart(c);
@@ -366,6 +426,7 @@ export class VirtualChargePoint extends EventEmitter {
   async reboot(reason: 'PowerLoss' | 'HardReset' | 'SoftReset', bootMs = 10_000): Promise<void> {
     this.advance();
     this.stats.reboots++;
+    this.bootReason = reason === 'PowerLoss' ? 'PowerUp' : 'RemoteReset';
     const endAll = () => { for (const c of this.connectors) if (c.tx) this.endTransaction(c, reason, true); };
     // A reset stops its transactions and reports them before going down; a power loss goes dark first and reports
     // the interrupted transactions after it is back.
@@ -376,26 +437,33 @@ export class VirtualChargePoint extends EventEmitter {
     this.cancel(this.heartbeatTimer);
     this.emit('disconnected');
     if (reason === 'PowerLoss') endAll();
-    if (client) await client.close({ force: reason === 'PowerLoss' }).catch(() => undefined);
+    // Held: a virtual clock must not jump past the boot while the goodbye is still on the wire.
+    const release = this.clock.hold();
+    try {
+      if (client) await client.close({ force: reason === 'PowerLoss' }).catch(() => undefined);
+    } finally {
+      release();
+    }
     this.later(bootMs, () => void this.connect());
   }
 
   // ---- the cable ---------------------------------------------------------------------------------------------
 
   /** A vehicle plugs in; with a token the charger authorizes and starts, without one it waits for a remote start. */
-  plug(connectorId: number, vehicle: PluggedVehicle, idTag: string | null): void {
+  plug(connectorId: number, vehicle: PluggedVehicle, idTag: string | null, needs?: EvChargingNeeds): void {
     const c = this.connector(connectorId);
     if (c.vehicle) throw new Error(`${this.id}/${connectorId}: a vehicle is already plugged in`);
     this.advance();
     c.vehicle = vehicle;
     c.idTag = idTag;
+    c.needs = needs ?? null;
     c.finished = false;
     void this.reportStatus(c);
     if (!c.operative) return;
     if (c.remoteStart) {
       const r = c.remoteStart;
       c.remoteStart = null;
-      this.startTransaction(c, r.idTag, r.profile);
+      this.startTransaction(c, r.idTag, r.profile, r.remoteStartId);
     } else if (idTag) {
       void this.authorizeAndStart(c);
     }
@@ -408,6 +476,7 @@ export class VirtualChargePoint extends EventEmitter {
     if (c.tx) this.endTransaction(c, 'EVDisconnected');
     c.vehicle = null;
     c.idTag = null;
+    c.needs = null;
     c.finished = false;
     void this.reportStatus(c);
     void this.pump();
@@ -418,7 +487,8 @@ export class VirtualChargePoint extends EventEmitter {
     this.advance();
     return {
       connectorId, status: this.statusOf(c), powerKw: c.powerW / 1000, limitKw: c.limitW / 1000, meterKwh: this.meterWh[connectorId - 1] / 1000,
-      transactionId: c.tx?.serverId ?? null, idTag: c.tx?.idTag ?? null, plugged: c.vehicle !== null,
+      transactionId: c.tx?.serverId ?? null, stationTransactionId: this.protocol === 'ocpp2.0.1' ? c.tx?.stationTxId ?? null : null,
+      idTag: c.tx?.idTag ?? null, plugged: c.vehicle !== null,
     };
   }
 
@@ -434,13 +504,19 @@ export class VirtualChargePoint extends EventEmitter {
     return c;
   }
 
-  private async authorizeAndStart(c: Connector): Promise<void> {
+  /** @internal */
+  async authorizeAndStart(c: Connector): Promise<void> {
     const idTag = c.idTag!;
     if (this.online) {
       let status = 'Accepted';
       try {
-        const res = await this.call('Authorize', { idTag });
-        status = String((res.idTagInfo as Json | undefined)?.status ?? 'Invalid');
+        if (this.protocol === 'ocpp2.0.1') {
+          const res = await this.call('Authorize', { idToken: idToken201(idTag) });
+          status = String((res.idTokenInfo as Json | undefined)?.status ?? 'Invalid');
+        } else {
+          const res = await this.call('Authorize', { idTag });
+          status = String((res.idTagInfo as Json | undefined)?.status ?? 'Invalid');
+        }
       } catch (err) {
         // No answer: behave as offline (LocalAuthorizeOffline).
         this.log.debug({ err: (err as Error).message }, 'Authorize failed; authorizing locally');
@@ -457,11 +533,34 @@ export class VirtualChargePoint extends EventEmitter {
     if (c.vehicle && !c.tx && c.idTag === idTag && c.operative) this.startTransaction(c, idTag);
   }
 
-  private startTransaction(c: Connector, idTag: string, profile?: ChargingProfile): void {
+  /** @internal */
+  startTransaction(c: Connector, idTag: string, profile?: ChargingProfile, remoteStartId?: number): void {
     this.advance();
-    const tx: Transaction = { localId: this.nextLocalTx++, serverId: null, idTag, startMs: this.clock.now(), meterStartWh: this.meterWh[c.id - 1], rebootTimer: null };
+    const localId = this.nextLocalTx++;
+    const startMs = this.clock.now();
+    const tx: Transaction = {
+      localId, serverId: null, idTag, startMs, meterStartWh: this.meterWh[c.id - 1], rebootTimer: null,
+      // Unique across reboots and restarts of the simulation: the start instant and a per-charger counter.
+      stationTxId: `${startMs.toString(36)}-${localId}`, seqNo: 0, chargingState: null, ...(remoteStartId !== undefined ? { remoteStartId } : {}),
+    };
     c.tx = tx;
     c.finished = false;
+    if (this.protocol === 'ocpp2.0.1') startTransaction201(this, c, tx, profile);
+    else this.startTransaction16(c, tx, profile);
+    const reboot = this.opts.quirks?.rebootsMidSession;
+    if (reboot && this.rebootsLeft > 0) {
+      tx.rebootTimer = this.later(reboot.afterS * 1000, () => {
+        if (c.tx !== tx || this.rebootsLeft <= 0) return;
+        this.rebootsLeft--;
+        this.log.info('quirk: rebooting mid-session');
+        void this.reboot('PowerLoss', (reboot.bootS ?? 30) * 1000);
+      });
+    }
+    void this.reportStatus(c);
+  }
+
+  private startTransaction16(c: Connector, tx: Transaction, profile?: ChargingProfile): void {
+    const idTag = tx.idTag;
     const timestamp = new Date(tx.startMs).toISOString();
     this.enqueue({
       method: 'StartTransaction', attempts: 0,
@@ -477,19 +576,10 @@ export class VirtualChargePoint extends EventEmitter {
         }
       },
     });
-    const reboot = this.opts.quirks?.rebootsMidSession;
-    if (reboot && this.rebootsLeft > 0) {
-      tx.rebootTimer = this.later(reboot.afterS * 1000, () => {
-        if (c.tx !== tx || this.rebootsLeft <= 0) return;
-        this.rebootsLeft--;
-        this.log.info('quirk: rebooting mid-session');
-        void this.reboot('PowerLoss', (reboot.bootS ?? 30) * 1000);
-      });
-    }
-    void this.reportStatus(c);
   }
 
-  private endTransaction(c: Connector, reason: string, keepVehicleWaiting = false): void {
+  /** @internal */
+  endTransaction(c: Connector, reason: string, keepVehicleWaiting = false): void {
     const tx = c.tx;
     if (!tx) return;
     this.advance();
@@ -500,7 +590,8 @@ export class VirtualChargePoint extends EventEmitter {
     this.profiles = endTransactionProfiles(this.profiles, c.id);
     const stopMs = this.clock.now();
     const meterStop = Math.round(this.meterWh[c.id - 1]);
-    this.enqueue({
+    if (this.protocol === 'ocpp2.0.1') endTransaction201(this, c, tx, reason, stopMs, meterStop);
+    else this.enqueue({
       method: 'StopTransaction', attempts: 0,
       build: () => tx.serverId === null ? null : {
         transactionId: tx.serverId, idTag: tx.idTag, meterStop, timestamp: new Date(stopMs).toISOString(), reason,
@@ -509,12 +600,17 @@ export class VirtualChargePoint extends EventEmitter {
       onResult: () => this.emit('transactionStopped', { connectorId: c.id, transactionId: tx.serverId, reason, energyKwh: (meterStop - tx.meterStartWh) / 1000 }),
     });
     if (c.pendingInoperative) { c.pendingInoperative = false; c.operative = false; }
+    if (this.resetOnIdle && this.connectors.every((x) => !x.tx)) {
+      this.resetOnIdle = false;
+      this.later(0, () => void this.reboot('SoftReset'));
+    }
   }
 
   // ---- physics -----------------------------------------------------------------------------------------------
 
   /** Integrates energy from the last update to now: power is re-evaluated at least every simulated minute. */
-  private advance(): void {
+  /** @internal */
+  advance(): void {
     const now = this.clock.now();
     let t = this.lastAdvanceMs;
     if (now < t) { this.lastAdvanceMs = now; return; }
@@ -538,8 +634,7 @@ export class VirtualChargePoint extends EventEmitter {
   private allocate(t: number): void {
     let sum = 0;
     for (const c of this.connectors) {
-      const running = c.tx ? { transactionId: c.tx.serverId ?? -c.tx.localId, startMs: c.tx.startMs } satisfies RunningTransaction : null;
-      c.limitW = compositeLimit(this.profiles, c.id, running, t, this.electrics).watts;
+      c.limitW = compositeLimit(this.profiles, c.id, this.running(c), t, this.electrics).watts;
       c.powerW = c.tx && c.vehicle ? Math.min(c.limitW, c.vehicle.maxIntakeKw(this.kind) * 1000) : 0;
       sum += c.powerW;
     }
@@ -547,7 +642,20 @@ export class VirtualChargePoint extends EventEmitter {
     if (sum > cap) for (const c of this.connectors) c.powerW *= cap / sum;
   }
 
-  private statusOf(c: Connector): ConnectorStatus16 {
+  /** @internal */
+  /**
+   * The transaction on a connector as profiles see it. 1.6 profiles name the central system's id (a transaction not
+   * yet answered gets a negative stand-in); 2.0.1 profiles are translated to the local id (profiles-v201.ts).
+   * @internal
+   */
+  running(c: Connector): RunningTransaction | null {
+    if (!c.tx) return null;
+    if (this.protocol === 'ocpp2.0.1') return { transactionId: c.tx.localId, startMs: c.tx.startMs };
+    return { transactionId: c.tx.serverId ?? -c.tx.localId, startMs: c.tx.startMs };
+  }
+
+  /** @internal */
+  statusOf(c: Connector): ConnectorStatus16 {
     if (c.tx) {
       if (c.limitW <= 0) return 'SuspendedEVSE';
       if (!c.vehicle || c.vehicle.maxIntakeKw(this.kind) <= 0) return 'SuspendedEV';
@@ -558,7 +666,9 @@ export class VirtualChargePoint extends EventEmitter {
     return c.finished ? 'Finishing' : 'Preparing';
   }
 
-  private async reportStatus(c: Connector): Promise<void> {
+  /** @internal */
+  async reportStatus(c: Connector): Promise<void> {
+    if (this.protocol === 'ocpp2.0.1') return reportStatus201(this, c);
     const status = this.statusOf(c);
     if (status === c.lastStatus) return;
     if (!this.online) return; // sent from scratch after the next boot
@@ -566,7 +676,8 @@ export class VirtualChargePoint extends EventEmitter {
     await this.sendStatus(c.id, status, false);
   }
 
-  private async sendStatus(connectorId: number, status: ConnectorStatus16, strict: boolean): Promise<void> {
+  /** @internal */
+  async sendStatus(connectorId: number, status: ConnectorStatus16, strict: boolean): Promise<void> {
     try {
       await this.call('StatusNotification', { connectorId, errorCode: 'NoError', status, timestamp: new Date(this.clock.now()).toISOString() });
     } catch (err) {
@@ -576,7 +687,9 @@ export class VirtualChargePoint extends EventEmitter {
     }
   }
 
-  private queueMeterValues(c: Connector, context: string): void {
+  /** @internal */
+  queueMeterValues(c: Connector, context: string): void {
+    if (this.protocol === 'ocpp2.0.1') { queueMeterValues201(this, c, context); return; }
     const tx = c.tx!;
     const at = new Date(this.clock.now()).toISOString();
     const phases = this.kind === 'DC' ? 1 : this.electrics.phases;
@@ -595,20 +708,22 @@ export class VirtualChargePoint extends EventEmitter {
 
   // ---- the transaction message queue ---------------------------------------------------------------------------
 
-  private enqueue(m: QueuedMessage): void {
+  /** @internal */
+  enqueue(m: QueuedMessage): void {
     m.offline = !this.online;
     this.queue.push(m);
     void this.pump();
   }
 
   /** Sends queued transaction messages in order; a lost connection leaves the head in place for the next connection. */
-  private async pump(): Promise<void> {
+  /** @internal */
+  async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
     try {
       while (this.queue.length > 0 && this.online) {
         const m = this.queue[0];
-        const params = m.build();
+        const params = m.build(m.offline === true);
         if (params === null) {
           // Its StartTransaction never got a transaction id: nothing the central system could match it to.
           this.log.warn({ method: m.method }, 'dropping a transaction message whose transaction has no id');
@@ -636,7 +751,8 @@ export class VirtualChargePoint extends EventEmitter {
     }
   }
 
-  private async call(method: string, params: Json): Promise<Json> {
+  /** @internal */
+  async call(method: string, params: Json): Promise<Json> {
     const client = this.client;
     if (!client) throw new Error('offline');
     const release = this.clock.hold();
@@ -663,6 +779,15 @@ export class VirtualChargePoint extends EventEmitter {
         return result;
       });
     };
+    if (this.protocol === 'ocpp2.0.1') handlers201(this, on);
+    else this.handlers16(on);
+    client.handle(({ method }: { method?: string }) => {
+      this.clock.touch();
+      throw createRPCError('NotImplemented', `${method} is not supported by this charge point`);
+    });
+  }
+
+  private handlers16(on: (method: string, fn: (params: Json) => Json | Promise<Json>) => void): void {
     on('SetChargingProfile', (p) => ({ status: this.setChargingProfile(Number(p.connectorId), p.csChargingProfiles as ChargingProfile) }));
     on('ClearChargingProfile', (p) => {
       const { profiles, cleared } = clearProfiles(this.profiles, {
@@ -758,13 +883,10 @@ export class VirtualChargePoint extends EventEmitter {
       this.later(0, () => { for (const c of targets) void this.reportStatus(c); });
       return { status: scheduled ? 'Scheduled' : 'Accepted' };
     });
-    client.handle(({ method }: { method?: string }) => {
-      this.clock.touch();
-      throw createRPCError('NotImplemented', `${method} is not supported by this charge point`);
-    });
   }
 
-  private setChargingProfile(connectorId: number, profile: ChargingProfile): 'Accepted' | 'Rejected' | 'NotSupported' {
+  /** @internal */
+  setChargingProfile(connectorId: number, profile: ChargingProfile): 'Accepted' | 'Rejected' | 'NotSupported' {
     const q = this.opts.quirks ?? {};
     const periods = profile.chargingSchedule.chargingSchedulePeriod;
     if (q.acceptsOnlyAmps && profile.chargingSchedule.chargingRateUnit !== 'A') {
@@ -784,9 +906,10 @@ export class VirtualChargePoint extends EventEmitter {
     return this.applyProfile(connectorId, profile) ? 'Accepted' : 'Rejected';
   }
 
-  private applyProfile(connectorId: number, profile: ChargingProfile): boolean {
+  /** @internal */
+  applyProfile(connectorId: number, profile: ChargingProfile): boolean {
     const c = this.connectors[connectorId - 1];
-    const tx = c?.tx && c.tx.serverId !== null ? { transactionId: c.tx.serverId, startMs: c.tx.startMs } : null;
+    const tx = c?.tx && (this.protocol === 'ocpp2.0.1' || c.tx.serverId !== null) ? this.running(c) : null;
     const why = profileRejection(connectorId, profile, tx, this.connectors.length);
     if (why) {
       this.stats.profilesRejected++;
@@ -801,12 +924,14 @@ export class VirtualChargePoint extends EventEmitter {
     return true;
   }
 
-  private afterLimitsChanged(): void {
+  /** @internal */
+  afterLimitsChanged(): void {
     this.allocate(this.clock.now());
     for (const c of this.connectors) void this.reportStatus(c);
   }
 
-  private changeConfiguration(key: string, value: string): 'Accepted' | 'Rejected' | 'NotSupported' {
+  /** @internal */
+  changeConfiguration(key: string, value: string): 'Accepted' | 'Rejected' | 'NotSupported' {
     if (!(key in configKeys)) return 'NotSupported';
     const spec: { readonly: boolean; integer?: boolean; boolean?: boolean } = configKeys[key as ConfigKey];
     if (spec.readonly) return 'Rejected';

@@ -32,6 +32,7 @@ export interface SessionOutcome {
 
 export interface ChargerOutcome {
   readonly chargerId: string;
+  readonly protocol: 'ocpp1.6' | 'ocpp2.0.1';
   readonly boots: number;
   readonly connects: number;
   readonly drops: number;

@@ -8,7 +8,7 @@ import type { VehicleReading } from '../bus/events.ts';
 import type { Scenario } from '../fleet/scenario.ts';
 import type { SessionSpec } from '../planner/types.ts';
 import type { SimClock } from './clock.ts';
-import { VirtualChargePoint } from './charge-point.ts';
+import { VirtualChargePoint, type OcppProtocol } from './charge-point.ts';
 import { SimVehicle } from './vehicle.ts';
 import { startTelematicsFeed, type TelematicsFeed, type TelematicsFeedOptions } from './telematics.ts';
 import { seedOf, type Quirks } from './quirks.ts';
@@ -42,6 +42,12 @@ export interface SimulationOptions {
   readonly registerToken?: (idTag: string, vehicleId: string | null) => Promise<void>;
   /** Run end, epoch ms (default: the last departure plus one slot). */
   readonly endMs?: number;
+  /**
+   * Share of the chargers (0 to 1) that speak OCPP 2.0.1 instead of 1.6J, spread evenly over the scenario's charger
+   * list (default 0). `protocols` names a charger's version outright and wins over the share.
+   */
+  readonly ocpp201Share?: number;
+  readonly protocols?: Readonly<Record<string, OcppProtocol>>;
   /** Sees every charge point before it connects (to listen to its events). */
   readonly onStation?: (station: VirtualChargePoint) => void;
 }
@@ -73,6 +79,12 @@ interface Visit {
   feed: TelematicsFeed | null;
 }
 
+/** Which chargers speak 2.0.1 for a share: every charger where the running count of 2.0.1 ones steps up, so they spread evenly. */
+export function protocolsForShare(chargerIds: readonly string[], share: number): Record<string, OcppProtocol> {
+  if (!(share >= 0 && share <= 1)) throw new RangeError(`the OCPP 2.0.1 share must be between 0 and 1, got ${share}`);
+  return Object.fromEntries(chargerIds.map((id, k) => [id, Math.floor((k + 1) * share + 1e-9) > Math.floor(k * share + 1e-9) ? 'ocpp2.0.1' : 'ocpp1.6']));
+}
+
 export async function runSimulation(o: SimulationOptions): Promise<SimulationReport> {
   const { scenario, clock } = o;
   const snap = scenario.snapshot;
@@ -83,8 +95,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const endMs = o.endMs ?? Math.ceil((Math.max(...snap.sessions.map((s) => s.departureMs)) + slotMs) / slotMs) * slotMs;
   if (!(endMs > startMs)) throw new RangeError(`simulation end ${new Date(endMs).toISOString()} is not after its start ${new Date(startMs).toISOString()}`);
 
+  const protocols = { ...protocolsForShare(snap.chargers.map((c) => c.id), o.ocpp201Share ?? 0), ...o.protocols };
   const stations = new Map(snap.chargers.map((c) => [c.id, new VirtualChargePoint({
-    id: c.id, url: o.url, clock, logger: log, kind: c.kind, maxPowerKw: c.maxPowerKw, phases: c.kind === 'AC' ? c.phases ?? 3 : 1,
+    id: c.id, url: o.url, clock, logger: log, kind: c.kind, maxPowerKw: c.maxPowerKw, phases: c.kind === 'AC' ? c.phases ?? 3 : 1, protocol: protocols[c.id],
     meterIntervalS: o.meterIntervalS ?? 60, responseDelayMs: o.responseDelayMs ?? 0, quirks: o.quirks?.[c.id] ?? {},
   })]));
   const kindOf = new Map(snap.chargers.map((c) => [c.id, c.kind]));
@@ -137,7 +150,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     v.meterAtPlugKwh = station.meterKwh(1);
     v.vehicle.plugIn();
     v.vehicle.chargingProbe = () => station.view(1).powerKw > 0;
-    station.plug(1, v.vehicle, v.idTag);
+    // An ISO 15118 vehicle states its needs; only a 2.0.1 charger passes them on (NotifyEVChargingNeeds).
+    station.plug(1, v.vehicle, v.idTag, { energyKwh: v.neededKwh, departureMs: v.session.departureMs, batteryCapacityKwh: v.vehicle.battery.spec.capacityKwh });
     // A vehicle back for another session has one telematics unit: the feed of its last visit stops.
     if (o.telematics) {
       const previous = visits.find((x) => x !== v && x.feed && x.vehicle.id === v.vehicle.id);
@@ -175,7 +189,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   }));
   return buildReport({
     scenario, control: o.control, clockMode: clock.mode, startMs, endMs, wallMs: performance.now() - wallStart, samples, sessions: outcomes,
-    chargers: [...stations.values()].map((s) => ({ chargerId: s.id, ...s.stats })),
+    chargers: [...stations.values()].map((s) => ({ chargerId: s.id, protocol: s.protocol, ...s.stats })),
     telematics: o.telematics ? visits.reduce((a, v) => {
       const st = v.feed?.stats;
       return st ? { sampled: a.sampled + st.sampled, delivered: a.delivered + st.delivered, duplicates: a.duplicates + st.duplicates, lostInGaps: a.lostInGaps + st.lostInGaps } : a;

@@ -103,7 +103,7 @@ export function bestSoc(input: SocInputs): BestSoc {
   }
   return {
     socPercent: round1(soc), source: 'estimate', measuredAt: at, ageS, confidence: round2(TRUST[source as keyof typeof TRUST] * freshness(ageS, staleAfterS)), stale: true, estimate: true,
-    basis: `${basis} ${round1(soc)} % (${ageS} s old); no distance driven since is known`,
+    basis: `${basis} ${round1(soc)} % (${ageS} s old); ${distance === 0 ? `no trips driven since (${distanceSource})` : 'no distance driven since is known'}`,
   };
 }
 

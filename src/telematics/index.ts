@@ -1,5 +1,6 @@
 import type { Component, Services } from '../app.ts';
 import { registerTelematicsRoutes } from './routes.ts';
+import { plannedTripsFromBlocks } from './schedule-trips.ts';
 import { createSecretBox, loadSecretKey } from './secrets.ts';
 import { Telematics } from './service.ts';
 
@@ -9,7 +10,7 @@ import { Telematics } from './service.ts';
  */
 export async function startTelematics(services: Services): Promise<Component> {
   const box = createSecretBox(loadSecretKey(services.config.dataDir));
-  const telematics = new Telematics({ store: services.store, bus: services.bus, clock: services.clock, logger: services.logger, box });
+  const telematics = new Telematics({ store: services.store, bus: services.bus, clock: services.clock, logger: services.logger, box }, { plannedTripsKm: plannedTripsFromBlocks(services.store) });
   await registerTelematicsRoutes(services.http, telematics, services.keys, services.logger);
   await telematics.start();
   return {

@@ -36,7 +36,8 @@ export interface FieldState {
 export type VehicleFields = Partial<Record<ValueField, FieldState>>;
 
 interface StateEntry { fields: VehicleFields; measuredAt: string; readonly tenantId: string; readonly vehicleId: string }
-interface PendingReading { readonly key: string; readonly reading: NormalisedReading; readonly rawId: string | null }
+/** `stored` is set by the commit that wrote the reading as new: the first caller in a batch to bring a key gets it. */
+interface PendingReading { readonly key: string; readonly reading: NormalisedReading; readonly rawId: string | null; stored: boolean }
 interface PendingQuarantine { readonly id: string; readonly tenantId: string; readonly provider: string; readonly receivedAt: string; readonly reason: string; readonly payload: string }
 
 interface Batch {
@@ -44,8 +45,8 @@ interface Batch {
   readings: PendingReading[];
   quarantines: PendingQuarantine[];
   resolved: string[];
-  /** Each caller with the keys of its readings; a key new to the store is credited to the first caller that brought it. */
-  waiters: { keys: string[]; resolve: (newKeys: Set<string>) => void; reject: (err: Error) => void }[];
+  /** Each caller, resolved when the batch is durable; its readings' `stored` flags then say which were new. */
+  waiters: { resolve: () => void; reject: (err: Error) => void }[];
 }
 
 export interface IngestOptions {
@@ -120,7 +121,8 @@ export class Ingestor {
       for (const draft of drafts) {
         const draftProblems = checkDraft(draft, nowMs);
         if (draftProblems.length > 0) { problems.push(...draftProblems); continue; }
-        const vehicleId = await this.match(provider, draft);
+        // Matches are cached: only a miss waits for the registry (no microtask per reading on the hot path).
+        const vehicleId = this.cachedMatch(provider, draft, nowMs) ?? await this.match(provider, draft);
         if (!vehicleId) {
           problems.push(`no vehicle in tenant ${provider.tenantId} has ${provider.id} id ${JSON.stringify(draft.vehicle.providerVehicleId)} or VIN ${JSON.stringify(draft.vehicle.vin)}`);
           continue;
@@ -130,7 +132,7 @@ export class Ingestor {
           socPercent: draft.socPercent, rangeKm: draft.rangeKm, odometerKm: draft.odometerKm, lat: draft.lat, lon: draft.lon,
           speedKmh: draft.speedKmh, pluggedIn: draft.pluggedIn, charging: draft.charging, chargeEnergyAddedKwh: draft.chargeEnergyAddedKwh,
         };
-        readings.push({ key: readingKey(reading), reading, rawId });
+        readings.push({ key: readingKey(reading), reading, rawId, stored: false });
       }
       if (problems.length > 0) {
         unitsFailed++;
@@ -142,21 +144,24 @@ export class Ingestor {
       }
     }
 
-    const newKeys = await this.enqueue(raws, readings, quarantines, replayOf && quarantines.length === 0 ? [replayOf] : []);
+    await this.enqueue(raws, readings, quarantines, replayOf && quarantines.length === 0 ? [replayOf] : []);
     let accepted = 0;
     const measured: number[] = [];
-    for (const r of readings) if (newKeys.delete(r.key)) { accepted++; measured.push(Date.parse(r.reading.measuredAt)); }
+    for (const r of readings) if (r.stored) { accepted++; measured.push(Date.parse(r.reading.measuredAt)); }
     this.health.readings(provider.id, nowMs, measured);
     this.health.units(provider.id, nowMs, units.length, unitsFailed);
     if (quarantines.length > 0) this.log.warn({ provider: provider.id, quarantined: quarantines.length, reason: quarantines[0].reason }, 'telematics payload quarantined');
     return { accepted, duplicates: readings.length - accepted, quarantined: quarantines.length, reasons: quarantines.map((q) => q.reason) };
   }
 
+  private cachedMatch(provider: Provider, draft: ReadingDraft, nowMs: number): string | undefined {
+    const cached = this.vehicleCache.get(matchKey(provider, draft));
+    return cached && cached.untilMs > nowMs ? cached.vehicleId : undefined;
+  }
+
   private async match(provider: Provider, draft: ReadingDraft): Promise<string | null> {
-    const cacheKey = `${provider.tenantId}\n${provider.id}\n${draft.vehicle.providerVehicleId ?? ''}\n${draft.vehicle.vin ?? ''}`;
+    const cacheKey = matchKey(provider, draft);
     const nowMs = this.clock.now();
-    const cached = this.vehicleCache.get(cacheKey);
-    if (cached && cached.untilMs > nowMs) return cached.vehicleId;
     const found = await matchVehicle(this.store, provider.tenantId, provider.id, draft.vehicle);
     if (found) {
       if (this.vehicleCache.size > 100_000) this.vehicleCache.clear();
@@ -171,14 +176,14 @@ export class Ingestor {
     this.vehicleCache.clear();
   }
 
-  private enqueue(raws: Batch['raws'], readings: PendingReading[], quarantines: PendingQuarantine[], resolved: string[]): Promise<Set<string>> {
+  private enqueue(raws: Batch['raws'], readings: PendingReading[], quarantines: PendingQuarantine[], resolved: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
       const b = this.batch;
       b.raws.push(...raws);
       b.readings.push(...readings);
       b.quarantines.push(...quarantines);
       b.resolved.push(...resolved);
-      b.waiters.push({ keys: readings.map((r) => r.key), resolve, reject });
+      b.waiters.push({ resolve, reject });
       if (b.readings.length >= this.maxBatch) void this.kick();
       else if (!this.scheduled) {
         // Let every caller of this turn of the event loop join the batch before committing it.
@@ -216,10 +221,11 @@ export class Ingestor {
         }
         const unique = dedupeBy(batch.readings, (r) => r.key);
         for (const chunk of chunks(unique, CHUNK)) {
-          const { rows } = await trx.executeQuery(this.inserts.reading(chunk.length, chunk.flatMap(readingParams)));
+          const { rows } = await trx.executeQuery(this.inserts.reading(chunk.length, readingParams(chunk)));
           for (const row of rows as { reading_key: string }[]) newKeys.add(row.reading_key);
         }
-        const fresh = unique.filter((r) => newKeys.has(r.key)).map((r) => r.reading);
+        const fresh: NormalisedReading[] = [];
+        for (const r of unique) if (newKeys.has(r.key)) { r.stored = true; fresh.push(r.reading); }
         if (fresh.length > 0) advanced.push(...await this.advanceState(trx, fresh, nowIso, committed));
         for (const chunk of chunks(dedupeBy(batch.quarantines, (q) => q.id), CHUNK)) {
           await trx.insertInto('telematics_quarantine').values(chunk.map((q) => ({
@@ -235,16 +241,12 @@ export class Ingestor {
       });
     } catch (err) {
       this.log.error({ err, readings: batch.readings.length }, 'telematics batch write failed');
+      for (const r of batch.readings) r.stored = false;
       for (const w of batch.waiters) w.reject(err as Error);
       return;
     }
     if (this.stateCache && committed.states) for (const [k, v] of committed.states) this.stateCache.set(k, v);
-    const claimed = new Set<string>();
-    for (const w of batch.waiters) {
-      const mine = new Set<string>();
-      for (const k of w.keys) if (newKeys.has(k) && !claimed.has(k)) { claimed.add(k); mine.add(k); }
-      w.resolve(mine);
-    }
+    for (const w of batch.waiters) w.resolve();
     for (const r of advanced) this.bus.publish(toEvent(r));
   }
 
@@ -286,18 +288,20 @@ export class Ingestor {
         changed.add(key);
       }
     }
-    const rows = [...changed].map((key) => {
-      const s = states.get(key)!;
-      return { vehicle_key: key, tenant_id: s.tenantId, vehicle_id: s.vehicleId, fields: JSON.stringify(s.fields), measured_at: s.measuredAt, updated_at: nowIso };
-    });
-    for (const chunk of chunks(rows, CHUNK)) {
-      await t.insertInto('telematics_vehicle_state').values(chunk).onConflict((oc) => oc.column('vehicle_key').doUpdateSet((eb) => ({
-        fields: eb.ref('excluded.fields'), measured_at: eb.ref('excluded.measured_at'), updated_at: eb.ref('excluded.updated_at'),
-      }))).execute();
+    for (const chunk of chunks([...changed], CHUNK)) {
+      const params: unknown[] = [];
+      for (const key of chunk) {
+        const s = states.get(key)!;
+        params.push(key, s.tenantId, s.vehicleId, JSON.stringify(s.fields), s.measuredAt, nowIso);
+      }
+      await t.executeQuery(this.inserts.state(chunk.length, params));
     }
     return advanced;
   }
 }
+
+const matchKey = (provider: Provider, draft: ReadingDraft): string =>
+  `${provider.tenantId}\n${provider.id}\n${draft.vehicle.providerVehicleId ?? ''}\n${draft.vehicle.vin ?? ''}`;
 
 export const vehicleKey = (tenantId: string, vehicleId: string): string => `${tenantId}/${vehicleId}`;
 
@@ -319,16 +323,21 @@ const readingColumns = [
   'lat', 'lon', 'speed_kmh', 'plugged_in', 'charging', 'charge_energy_added_kwh', 'raw_id',
 ] as const satisfies readonly (keyof TelematicsTables['telematics_reading'])[];
 
-function readingParams(p: PendingReading): unknown[] {
-  const r = p.reading;
-  return [
-    p.key, r.tenantId, r.vehicleId, r.provider, r.measuredAt, r.receivedAt, r.socPercent, r.rangeKm, r.odometerKm,
-    r.lat, r.lon, r.speedKmh, bit(r.pluggedIn), bit(r.charging), r.chargeEnergyAddedKwh, p.rawId,
-  ];
+/** One flat parameter list for a multi-row insert, in `readingColumns` order. */
+function readingParams(chunk: readonly PendingReading[]): unknown[] {
+  const out = new Array<unknown>(chunk.length * readingColumns.length);
+  let i = 0;
+  for (const p of chunk) {
+    const r = p.reading;
+    out[i++] = p.key; out[i++] = r.tenantId; out[i++] = r.vehicleId; out[i++] = r.provider; out[i++] = r.measuredAt; out[i++] = r.receivedAt;
+    out[i++] = r.socPercent; out[i++] = r.rangeKm; out[i++] = r.odometerKm; out[i++] = r.lat; out[i++] = r.lon; out[i++] = r.speedKmh;
+    out[i++] = bit(r.pluggedIn); out[i++] = bit(r.charging); out[i++] = r.chargeEnergyAddedKwh; out[i++] = p.rawId;
+  }
+  return out;
 }
 
 /**
- * The two hot inserts as prepared SQL text, one per row count (cached), instead of building a query tree for every
+ * The hot inserts as prepared SQL text, one per row count (cached), instead of building a query tree for every
  * batch: at tens of thousands of readings a second the query builder was a fifth of the cost. Same SQL on both
  * engines except the placeholder style.
  */
@@ -339,6 +348,11 @@ class HotInserts {
 
   raw(rows: number, params: unknown[]): CompiledQuery {
     return this.build('raw', rows, params, 'telematics_raw', ['raw_id', 'provider', 'received_at', 'payload'], 'on conflict (received_at, raw_id) do nothing');
+  }
+
+  state(rows: number, params: unknown[]): CompiledQuery {
+    return this.build('state', rows, params, 'telematics_vehicle_state', ['vehicle_key', 'tenant_id', 'vehicle_id', 'fields', 'measured_at', 'updated_at'],
+      'on conflict (vehicle_key) do update set fields = excluded.fields, measured_at = excluded.measured_at, updated_at = excluded.updated_at');
   }
 
   reading(rows: number, params: unknown[]): CompiledQuery {

@@ -45,9 +45,13 @@ export interface PollResult {
   readonly more: boolean;
 }
 
-/** Subscriber receives payload units as they are pushed over a connection it holds (MQTT). */
+/**
+ * Subscriber receives payload units as they are pushed over a connection it holds (MQTT). `onUnit` settles when the
+ * unit is stored (or quarantined); the subscriber acknowledges to the source only then, so a failed write (a
+ * rejection) is delivered again.
+ */
 export interface Subscriber {
-  start(onUnit: (unit: unknown) => void, onError: (err: Error) => void): Promise<void>;
+  start(onUnit: (unit: unknown) => Promise<void>, onError: (err: Error) => void): Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -22,9 +22,9 @@ export interface TelematicsOptions {
   readonly staleAfterS?: number;
   readonly rawRetentionDays?: number;
   /**
-   * The schedule's trip distances driven by a vehicle between two instants, for the SoC estimate when data is stale.
-   * Not wired yet: the fleet's weekly blocks (which carry `distanceKm`) were being built alongside this context; until
-   * they are connected here, the odometer is the only source of the distance driven.
+   * The schedule's trip distances driven by a vehicle between two instants (null: the schedule does not know), for the
+   * SoC estimate when data is stale and no odometer delta is known. `startTelematics` connects the fleet's weekly
+   * blocks (schedule-trips.ts).
    */
   readonly plannedTripsKm?: (tenantId: string, vehicleId: string, sinceIso: string, untilIso: string) => Promise<number | null>;
 }
@@ -171,9 +171,14 @@ export class Telematics {
     }
     if (provider.subscriber) {
       await provider.subscriber.start(
-        (unit) => {
+        async (unit) => {
           this.health.alive(config.id);
-          this.ingestor.ingest(provider, [unit]).catch((err) => this.log.error({ err, provider: config.id }, 'MQTT message not stored'));
+          try {
+            await this.ingestor.ingest(provider, [unit]);
+          } catch (err) {
+            this.log.error({ err, provider: config.id }, 'MQTT message not stored; not acknowledged, the broker delivers it again');
+            throw err;
+          }
         },
         (err) => { this.health.failed(config.id, this.clock.now(), err); this.log.warn({ err: err.message, provider: config.id }, 'MQTT connection problem'); },
       );

@@ -260,3 +260,28 @@ test('a bay assignment identifies the vehicle when its token does not', async ()
     await server.stop();
   }
 });
+
+test('a vehicle nobody scheduled that reports its needs over OCPP 2.0.1 (ISO 15118) is planned with them', async () => {
+  const nowMs = Date.now();
+  const { bootCharger201, txEvent } = await import('../ocpp/v201.ts');
+  const dataDir = await importInto(null, smallDepot(nowMs, { n: 0, bays: 1 }));
+  const server = await startOcppServer({ dataDir });
+  try {
+    const profiles: unknown[] = [];
+    const cp = await bootCharger201(server.url, 'AC-1', { handlers: { SetChargingProfile: (p: never) => { profiles.push(p); return { status: 'Accepted' }; } } });
+    await cp.call('TransactionEvent', txEvent('Started', { transactionId: 'EV-77', seqNo: 0, timestamp: new Date().toISOString(), evseId: 1, idToken: 'GUEST', meter: [{ wh: 1000 }] }));
+    const leaves = new Date(Math.ceil((nowMs + 3 * 3_600_000) / 60_000) * 60_000).toISOString();
+    await cp.call('NotifyEVChargingNeeds', { evseId: 1, chargingNeeds: { requestedEnergyTransfer: 'AC_three_phase', departureTime: leaves, acChargingParameters: { energyAmount: 18_000, evMinCurrent: 6, evMaxCurrent: 10, evMaxVoltage: 400 } } });
+    const planned = await waitFor('a plan with the vehicle\'s own needs', async () => {
+      const p = await (await server.api('/api/depots/small/plan')).json();
+      const s = p.plan?.sessions?.[0];
+      return s && Math.abs(s.departureMs - Date.parse(leaves)) < 1000 ? s : null;
+    });
+    assert.ok(Math.abs(planned.neededKwh - 18 / 0.9) < 0.1, `needs ${planned.neededKwh} kWh (18 kWh into the battery)`);
+    assert.ok(Math.max(...planned.powerKw) <= 3 * 10 * 0.23 + 1e-6, 'never above what the vehicle can take: 10 A on three phases');
+    await waitFor('a Tx profile', () => profiles.length > 0);
+    await cp.close();
+  } finally {
+    await server.stop();
+  }
+});

@@ -27,6 +27,15 @@ test('simulate --uncontrolled prints the report and writes it as JSON', () => {
   assert.ok(report.site.peakKw > report.site.gridLimitKw);
 });
 
+test('simulate --ocpp201-share puts that share of the chargers on OCPP 2.0.1', () => {
+  const r = run([scenarioFile, '--json', '--meter-interval', '300', '--ocpp201-share', '0.67']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as SimulationReport;
+  assert.deepEqual(report.chargers.map((c) => [c.chargerId, c.protocol]), [['AC-1', 'ocpp1.6'], ['AC-2', 'ocpp2.0.1'], ['DC-1', 'ocpp2.0.1']]);
+  assert.equal(report.vehicles.filter((v) => v.energyKwh > 0).length, 5, 'every session charged, on either version');
+  assert.equal(run([scenarioFile, '--ocpp201-share', '2']).status, 2);
+});
+
 test('simulate runs Voltyard in process by default, with quirks from a file', () => {
   const quirks = write('quirks.json', { 'AC-1': { acceptsOnlyAmps: true }, '*': { dropsConnection: { meanIntervalS: 3600, offlineS: 120 } } });
   const r = run([scenarioFile, '--json', '--meter-interval', '300', '--quirks', quirks]);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
-import { openStore } from '../../src/store/store.ts';
+import { sql } from 'kysely';
+import { openStore, type Store } from '../../src/store/store.ts';
 import { createInProcessBus } from '../../src/bus/bus.ts';
 import type { VehicleReading } from '../../src/bus/events.ts';
 import { systemClock } from '../../src/clock.ts';
@@ -125,3 +126,40 @@ test('cluster: two nodes subscribed to the same provider share the messages inst
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a message whose write fails is not acknowledged; the broker delivers it again and it is stored once', async (t: TestContext) => {
+  if (!await needService(t, 'mqtt')) return;
+  const url = `mqtt://${services.mqtt.host}:${services.mqtt.port}`;
+  const root = `voltyard-test/${randomBytes(4).toString('hex')}`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'voltyard-mqtt-'));
+  const logs = captureLogs('info');
+  const store = await openStore({ databaseUrl: null, dataDir: dir, logger: logs.logger });
+  const telematics = new Telematics({ store, bus: createInProcessBus(logs.logger), clock: systemClock, logger: logs.logger, box: createSecretBox(Buffer.alloc(32, 3)) });
+  let deliveries = 0;
+  const ingest = telematics.ingestor.ingest.bind(telematics.ingestor);
+  telematics.ingestor.ingest = (provider, units, options) => { deliveries += units.length; return ingest(provider, units, options); };
+  const publisher = await mqtt.connectAsync(url, { clientId: `voltyard-test-pub-${randomBytes(3).toString('hex')}` });
+  try {
+    await telematics.start();
+    await saveVehicle(store, { tenantId: 't1', vehicleId: 'van-14', providerIds: { broker: 'VAN14' } }, new Date().toISOString());
+    await telematics.saveProvider({ id: 'broker', tenantId: 't1', kind: 'mqtt', credentials: {}, settings: { url, topics: { socPercent: `${root}/{vehicle}/soc` } } });
+    // The store refuses every reading until the trigger is dropped: a real failed write, rolled back with its batch.
+    await sql`create trigger voltyard_test_refuse before insert on telematics_reading begin select raise(abort, 'simulated write failure'); end`.execute(store.db);
+    const measured = new Date(Date.now() - 30_000).toISOString();
+    await publisher.publishAsync(`${root}/VAN14/soc`, JSON.stringify({ value: 64, ts: measured }), { qos: 1 });
+    await until('the failed write', async () => deliveries >= 1 && logs.find('not acknowledged').length > 0);
+    assert.equal(await count(store), 0);
+    await sql`drop trigger voltyard_test_refuse`.execute(store.db);
+    const state = await until('the redelivered reading', async () => (await telematics.vehicleState('t1', 'van-14'))?.fields.socPercent, 10_000);
+    assert.deepEqual([state.value, state.at], [64, measured]);
+    assert.ok(deliveries >= 2, `delivered ${deliveries} times`);
+    assert.equal(await count(store), 1);
+  } finally {
+    await publisher.endAsync();
+    await telematics.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const count = async (store: Store) => Number((await sql<{ n: number }>`select count(*) as n from telematics_reading`.execute(store.db)).rows[0].n);

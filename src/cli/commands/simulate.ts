@@ -12,7 +12,7 @@ import { UsageError, parseArgs, type Command } from '../command.ts';
 const usage = [
   'Usage: voltyard simulate <scenario.json> [options]',
   '',
-  'Runs the scenario (docs/scenario-format.md) as a depot: one virtual OCPP 1.6J charge point per charger, one',
+  'Runs the scenario (docs/scenario-format.md) as a depot: one virtual OCPP charge point per charger, one',
   'vehicle per session arriving with its SoC, plugging into its bay (or a free one of the same kind), presenting',
   'its token and leaving at departure. At the end it prints a report per vehicle and for the site (peak against',
   'the limit, energy, cost). By default Voltyard itself runs in this process on the same virtual clock.',
@@ -26,6 +26,8 @@ const usage = [
   '  --admin-key KEY       admin API key for --server',
   '  --speed N             accelerated clock: N simulated seconds per second (default: virtual, as fast as possible)',
   '  --meter-interval S    MeterValueSampleInterval of every charger, seconds (default 60)',
+  '  --ocpp201-share X     share of the chargers (0 to 1) that speak OCPP 2.0.1 instead of 1.6J, spread evenly over',
+  '                        the scenario\'s chargers (default 0); their vehicles report their charging needs (ISO 15118)',
   '  --response-delay MS   every charger answers the central system after this many simulated ms (default 0)',
   '  --quirks FILE         JSON object: charger id (or "*" for all) -> quirks, e.g.',
   '                        {"AC-01": {"acceptsOnlyAmps": true}, "*": {"dropsConnection": {"meanIntervalS": 3600}}}',
@@ -38,7 +40,7 @@ const usage = [
   'Exit codes: 0 done, 1 unreadable or invalid scenario or quirks file, 2 usage.',
 ].join('\n');
 
-const valued = ['server', 'admin-key', 'speed', 'meter-interval', 'response-delay', 'quirks', 'out', 'log-level'];
+const valued = ['server', 'admin-key', 'speed', 'meter-interval', 'response-delay', 'quirks', 'out', 'log-level', 'ocpp201-share'];
 const known = new Set([...valued, 'uncontrolled', 'compare', 'telematics', 'json']);
 
 function positiveNumber(flags: Map<string, string | true>, name: string): number | undefined {
@@ -95,6 +97,9 @@ export const simulateCommand: Command = {
     const responseDelay = flags.get('response-delay');
     const responseDelayMs = responseDelay === undefined ? 0 : Number(responseDelay);
     if (!Number.isFinite(responseDelayMs) || responseDelayMs < 0) throw new UsageError('--response-delay must be a number of ms ≥ 0');
+    const share = flags.get('ocpp201-share');
+    const ocpp201Share = share === undefined ? 0 : Number(share);
+    if (!(ocpp201Share >= 0 && ocpp201Share <= 1)) throw new UsageError('--ocpp201-share must be a number from 0 to 1');
     const logLevel = String(flags.get('log-level') ?? 'warn');
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new UsageError(`--log-level: unknown level "${logLevel}"`);
     const serverUrl = flags.get('server');
@@ -113,7 +118,7 @@ export const simulateCommand: Command = {
       const telematics: TelematicsFeedOptions | undefined = flags.has('telematics') ? {} : undefined;
       const logger = createLogger(logLevel as 'warn', process.stderr);
       const options = {
-        logger, responseDelayMs,
+        logger, responseDelayMs, ocpp201Share,
         ...(speed !== undefined ? { speed } : {}), ...(meterIntervalS !== undefined ? { meterIntervalS } : {}),
         ...(quirks ? { quirks } : {}), ...(telematics ? { telematics } : {}),
       };

@@ -51,6 +51,7 @@ export function mqttSettingsProblems(settings: unknown): string[] {
     }
   }
   if (settings.vehicleIdIs !== undefined && settings.vehicleIdIs !== 'providerVehicleId' && settings.vehicleIdIs !== 'vin') problems.push('vehicleIdIs must be providerVehicleId or vin');
+  if (settings.clientId !== undefined && (typeof settings.clientId !== 'string' || !/^[\w.-]{1,64}$/.test(settings.clientId))) problems.push('clientId must be 1-64 letters, digits, "_", "." or "-" (and unique per node)');
   return problems;
 }
 
@@ -95,40 +96,78 @@ export function createMqttDecoder(settings: MqttSettings): (unit: unknown) => Re
   };
 }
 
+/**
+ * How long the broker keeps a session after the connection drops. Long enough to ride out our own reconnect (2 s)
+ * after a failed write, and short because an offline session in a shared subscription still takes its share of the
+ * messages (measured on Mosquitto 2.0: half of them with two members), which are lost if nobody resumes it: after a
+ * crash, a generated id is never resumed.
+ */
+const SESSION_EXPIRY_GENERATED_S = 10;
+/** A configured client id (unique per node) is resumed by the restarted node, so its session may bridge a restart. */
+const SESSION_EXPIRY_NAMED_S = 600;
+
 export function createMqttProvider(id: string, tenantId: string, settings: MqttSettings, credentials: MqttCredentials, clock: Clock): Provider {
   const problems = mqttSettingsProblems(settings);
   if (problems.length > 0) throw new Error(`provider ${id}: ${problems.join('; ')}`);
   const compiled = compile(settings.topics);
   let client: MqttClient | null = null;
+  // A generated client id is never seen again after this process, so its session must not outlive a short outage.
+  const generatedId = !settings.clientId;
+  const clientId = settings.clientId ?? `voltyard-${id}-${Math.random().toString(16).slice(2, 10)}`;
   const subscriber: Subscriber = {
     async start(onUnit, onError) {
-      client = mqtt.connect(settings.url ?? 'mqtt://127.0.0.1:1883', {
-        clientId: settings.clientId ?? `voltyard-${id}-${Math.random().toString(16).slice(2, 10)}`,
-        username: credentials.username, password: credentials.password,
+      const c = mqtt.connect(settings.url ?? 'mqtt://127.0.0.1:1883', {
+        clientId, username: credentials.username, password: credentials.password,
         reconnectPeriod: 2000, connectTimeout: 5000,
+        // At-least-once: QoS 1 messages are acknowledged only once stored. A persistent session (MQTT 5, clean start
+        // off) keeps what was not acknowledged at the broker, which delivers it again when we reconnect.
+        protocolVersion: 5, clean: false,
+        properties: { sessionExpiryInterval: generatedId ? SESSION_EXPIRY_GENERATED_S : SESSION_EXPIRY_NAMED_S },
       });
-      client.on('message', (topic, payload) => onUnit({ topic, payload: payload.toString('utf8'), receivedAt: new Date(clock.now()).toISOString() } satisfies MqttUnit));
-      client.on('error', (err) => onError(err));
-      client.on('offline', () => onError(new Error('MQTT broker unreachable')));
+      client = c;
+      let resetting = false;
+      // mqtt.js sends the PUBACK when this callback succeeds and none when it fails; it hands over the next message
+      // only after, so messages are stored in order, one commit each.
+      c.handleMessage = (packet, done) => {
+        const unit: MqttUnit = { topic: packet.topic, payload: Buffer.isBuffer(packet.payload) ? packet.payload.toString('utf8') : String(packet.payload), receivedAt: new Date(clock.now()).toISOString() };
+        onUnit(unit).then(() => done(), (err: unknown) => {
+          done(err instanceof Error ? err : new Error(String(err)));
+          // QoS 0 (a publisher's choice) is never delivered again: nothing to gain from a new connection.
+          if (resetting || client !== c || packet.qos === 0) return;
+          // Mosquitto resends unacknowledged messages only on a new connection: drop this one; mqtt.js reconnects
+          // after `reconnectPeriod`, by which time the store may be writable again.
+          resetting = true;
+          onError(new Error(`a message was not stored and is left unacknowledged for redelivery: ${err instanceof Error ? err.message : String(err)}`));
+          c.stream?.destroy();
+        });
+      };
+      c.on('connect', () => { resetting = false; });
+      c.on('error', (err) => onError(err));
+      c.on('offline', () => onError(new Error('MQTT broker unreachable')));
       // Subscriptions are re-sent on every (re)connect, so a broker restart does not silently drop the feed.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 5000);
         const ready = () => { clearTimeout(timer); resolve(); };
-        client!.on('connect', () => {
+        c.on('connect', () => {
           // A shared subscription: with several Voltyard nodes on one broker, each message goes to one of them.
-          client?.subscribe(compiled.map((c) => `$share/voltyard-${id}/${c.subscription}`), { qos: 1 }, (err, granted) => {
-            const refused = granted?.filter((g) => g.qos === 128) ?? [];
+          c.subscribe(compiled.map((t) => `$share/voltyard-${id}/${t.subscription}`), { qos: 1 }, (err, granted) => {
+            const refused = granted?.filter((g) => g.qos >= 128) ?? [];
             if (err) onError(err);
             else if (refused.length > 0) onError(new Error(`broker refused the subscriptions ${refused.map((g) => g.topic).join(', ')}`));
             ready();
           });
         });
-        client!.once('error', ready);
+        c.once('error', ready);
       });
     },
     async stop() {
-      await client?.endAsync(true);
+      const c = client;
       client = null;
+      // A generated id's session is ended with the connection (nobody would resume it); a configured id keeps its
+      // session, so a restarted node picks up what arrived meanwhile.
+      if (!c) return;
+      if (c.connected) await c.endAsync(false, generatedId ? { properties: { sessionExpiryInterval: 0 } } : {});
+      else await c.endAsync(true);
     },
   };
   return { id, kind: 'mqtt', tenantId, decoder: { decode: createMqttDecoder(settings) }, subscriber };
