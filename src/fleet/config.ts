@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.ts';
 import type { Tariff } from '../energy/tariff.ts';
 import type { CircuitSpec } from '../planner/types.ts';
-import type { DepotCharger, OperatingMode } from './depots.ts';
+import type { DepotCharger, DepotTables, OperatingMode } from './depots.ts';
 import { getVehicle, saveVehicle } from './vehicles.ts';
 
 /**
@@ -9,14 +9,7 @@ import { getVehicle, saveVehicle } from './vehicles.ts';
  * `importScenario` which replaces it whole. Reads and writes the fleet context's own tables only.
  */
 
-type Tables = {
-  fleet_depot: { id: string; name: string; time_zone: string; slot_minutes: number; grid_limit_kw: number; peak_so_far_kw: number; mode: string; tariff_json: string; policy_json: string; other_load_json: string; updated_at: string };
-  fleet_circuit: { depot_id: string; id: string; parent_id: string | null; max_power_kw: number };
-  fleet_charger: { id: string; depot_id: string; circuit_id: string; station_id: string; evse_id: number; kind: string; max_power_kw: number; min_power_kw: number | null; phases: number | null };
-  fleet_vehicle_charging: { vehicle_id: string; depot_id: string; battery_kwh: number; ac_max_power_kw: number; dc_max_power_kw: number; taper_json: string | null };
-  fleet_departure: { id: string; depot_id: string; vehicle_id: string; arrival_at: string | null; arrival_soc_percent: number | null; departure_at: string; target_soc_percent: number; energy_needed_kwh: number | null; charger_id: string | null; priority: number; estimated: number };
-  fleet_block: { depot_id: string };
-};
+type Tables = DepotTables & { fleet_block: { depot_id: string } };
 
 export interface DepotSettings {
   readonly id: string;

@@ -129,7 +129,8 @@ export const depotMigrations: readonly Migration[] = [{
   },
 }];
 
-type Tables = {
+/** The fleet context's depot tables (src/fleet/config.ts edits the same ones piece by piece). */
+export type DepotTables = {
   fleet_depot: { id: string; name: string; time_zone: string; slot_minutes: number; grid_limit_kw: number; peak_so_far_kw: number; mode: string; tariff_json: string; policy_json: string; other_load_json: string; updated_at: string };
   fleet_circuit: { depot_id: string; id: string; parent_id: string | null; max_power_kw: number };
   fleet_charger: { id: string; depot_id: string; circuit_id: string; station_id: string; evse_id: number; kind: string; max_power_kw: number; min_power_kw: number | null; phases: number | null };
@@ -150,7 +151,7 @@ export interface FleetStore {
 
 /** `clock` anchors the expansion of weekly blocks into departures (the simulator's clock when it drives time). */
 export function fleetStore(store: Store, options: { clock?: Clock } = {}): FleetStore {
-  const db = store.db.withTables<Tables>();
+  const db = store.db.withTables<DepotTables>();
   const blocks = blockStore(store);
   const clock = options.clock ?? systemClock;
   return {

@@ -1,5 +1,6 @@
 import { CommandError, type ChargingLimitProfile, type CommandResult, type ProfilePurpose, type StationCommand, type VariableResult } from '../commands.ts';
 import type { ChargingProfile, ChargingSchedule } from './messages.ts';
+import { ocppSchedule } from '../schedule.ts';
 
 /** Domain commands -> OCPP 1.6 calls, and their answers back. kW become W here and nowhere else. */
 
@@ -12,22 +13,9 @@ function transactionId16(id: string): number {
   return Number(id);
 }
 
-/** 1.6 limits are decimals with one place (multipleOf 0.1). */
-const tenth = (x: number) => Math.round(x * 10) / 10;
-
 export function profile16(p: ChargingLimitProfile): ChargingProfile {
   if (p.purpose === 'Tx' && p.transactionId === undefined) throw new CommandError('Invalid', 'a Tx profile needs the transaction id');
-  const toRate = p.schedule.unit === 'kW' ? (kw: number) => tenth(kw * 1000) : tenth;
-  const schedule: ChargingSchedule = {
-    chargingRateUnit: p.schedule.unit === 'kW' ? 'W' : 'A',
-    chargingSchedulePeriod: p.schedule.periods.map((period) => ({
-      startPeriod: Math.round(period.startOffsetS), limit: toRate(period.limit),
-      ...(period.numberPhases !== undefined ? { numberPhases: period.numberPhases } : {}),
-    })),
-    ...(p.schedule.durationS !== undefined ? { duration: Math.round(p.schedule.durationS) } : {}),
-    ...(p.schedule.startAt !== undefined ? { startSchedule: p.schedule.startAt } : {}),
-    ...(p.schedule.minRate !== undefined ? { minChargingRate: toRate(p.schedule.minRate) } : {}),
-  };
+  const schedule: ChargingSchedule = ocppSchedule(p.schedule);
   return {
     chargingProfileId: p.id,
     stackLevel: p.stackLevel,

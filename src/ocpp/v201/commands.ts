@@ -1,5 +1,6 @@
 import { CommandError, type ChargingLimitProfile, type CommandResult, type ProfilePurpose, type ReportedProfile, type ReportedVariable, type StationCommand, type VariableRef, type VariableResult } from '../commands.ts';
 import type * as M from './messages.ts';
+import { ocppSchedule } from '../schedule.ts';
 
 /** Domain commands -> OCPP 2.0.1 calls, and their answers back. kW become W here and nowhere else. */
 
@@ -14,9 +15,6 @@ const purposeFrom201: Record<M.ProfilePurpose, ReportedProfile['purpose']> = {
   ChargingStationMaxProfile: 'StationMax', TxDefaultProfile: 'TxDefault', TxProfile: 'Tx', ChargingStationExternalConstraints: 'ExternalConstraints',
 };
 
-/** 2.0.1 limits take one decimal place (the spec: "accepts at most one digit fraction"). */
-const tenth = (x: number) => Math.round(x * 10) / 10;
-
 /** What translating a command needs from the connection: the station's id for one of our transaction ids. */
 export interface CallContext {
   stationTransactionId(transactionId: string): Promise<string>;
@@ -25,7 +23,6 @@ export interface CallContext {
 
 export function profile201(p: ChargingLimitProfile, stationTxId: string | undefined): M.ChargingProfile {
   if (p.purpose === 'Tx' && stationTxId === undefined) throw new CommandError('Invalid', 'a Tx profile needs the transaction id');
-  const toRate = p.schedule.unit === 'kW' ? (kw: number) => tenth(kw * 1000) : tenth;
   return {
     id: p.id,
     stackLevel: p.stackLevel,
@@ -38,14 +35,7 @@ export function profile201(p: ChargingLimitProfile, stationTxId: string | undefi
     chargingSchedule: [{
       // One schedule per profile: its id only has to be unique within the profile.
       id: p.id,
-      chargingRateUnit: p.schedule.unit === 'kW' ? 'W' : 'A',
-      chargingSchedulePeriod: p.schedule.periods.map((period) => ({
-        startPeriod: Math.round(period.startOffsetS), limit: toRate(period.limit),
-        ...(period.numberPhases !== undefined ? { numberPhases: period.numberPhases } : {}),
-      })),
-      ...(p.schedule.durationS !== undefined ? { duration: Math.round(p.schedule.durationS) } : {}),
-      ...(p.schedule.startAt !== undefined ? { startSchedule: p.schedule.startAt } : {}),
-      ...(p.schedule.minRate !== undefined ? { minChargingRate: toRate(p.schedule.minRate) } : {}),
+      ...ocppSchedule(p.schedule),
     }],
   };
 }
