@@ -145,12 +145,16 @@ export type ChargerEvent =
  * One normalised telematics reading for a known vehicle (published once per distinct reading: duplicates are
  * dropped before this). `at` is when the vehicle measured it, `receivedAt` when Voltyard got it. Absent values are null.
  */
-export interface VehicleReading extends EventBase {
+export interface VehicleReading extends EventBase, VehicleReadingValues {
   readonly type: 'VehicleReading';
   readonly tenantId: string;
   readonly vehicleId: string;
   /** The configured provider instance it came from (e.g. "samsara-depot-north"). */
   readonly provider: string;
+}
+
+/** What a vehicle tells about itself, in domain units; absent values are null. */
+export interface VehicleReadingValues {
   readonly socPercent: number | null;
   readonly rangeKm: number | null;
   readonly odometerKm: number | null;

@@ -53,8 +53,6 @@ export interface SnapshotResult {
   readonly snapshot: DepotSnapshot;
   /** Planner session id -> the live session it stands for (absent for expected arrivals). */
   readonly live: ReadonlyMap<string, LiveSession>;
-  /** Vehicles charging on a charger we cannot control: their worst case is reserved as site load. */
-  readonly uncontrolledKw: number;
 }
 
 /**
@@ -92,7 +90,6 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
   const live = new Map<string, LiveSession>();
   const busyUntil = new Map<string, number>();
   const plugged = new Set<string>();
-  let uncontrolledKw = 0;
   const unreachable: string[] = [];
 
   for (const s of view.sessions) {
@@ -101,7 +98,6 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
     if (!view.usableChargers.has(s.chargerId)) {
       // Offline or faulted with a vehicle on it: keep room for what it may still draw.
       unreachable.push(charger.id);
-      uncontrolledKw += uncontrolled(charger.id, nowMs);
       continue;
     }
     const vehicle = s.vehicleId ? vehicleById.get(s.vehicleId) : undefined;
@@ -189,7 +185,6 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
       sessions, otherLoadKw, tariff: depot.tariff, peakSoFarKw: depot.peakSoFarKw, policy: depot.policy,
     },
     live,
-    uncontrolledKw,
   };
 }
 

@@ -78,7 +78,6 @@ export function isUnaddressable(error: Error): boolean {
 export const internalError = () => createRPCError('InternalError', 'internal error; the central system logged it');
 export const securityError = (message: string) => createRPCError('SecurityError', message);
 export const notSupported = (message: string) => createRPCError('NotSupported', message);
-export const propertyError = (message: string) => createRPCError('PropertyConstraintViolation', message);
 export const isRpcError = (err: unknown): boolean => typeof (err as { rpcErrorCode?: unknown })?.rpcErrorCode === 'string';
 
 /**

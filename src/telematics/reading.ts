@@ -3,23 +3,16 @@
  * are ISO-8601 UTC. A provider fills what it knows and leaves the rest null.
  */
 
+import type { VehicleReadingValues } from '../bus/events.ts';
+
 /** How a provider names the vehicle: its own id, the VIN, or both. Matching happens within the provider's tenant. */
 export interface VehicleRef {
   readonly providerVehicleId: string | null;
   readonly vin: string | null;
 }
 
-export interface ReadingValues {
-  readonly socPercent: number | null;
-  readonly rangeKm: number | null;
-  readonly odometerKm: number | null;
-  readonly lat: number | null;
-  readonly lon: number | null;
-  readonly speedKmh: number | null;
-  readonly pluggedIn: boolean | null;
-  readonly charging: boolean | null;
-  readonly chargeEnergyAddedKwh: number | null;
-}
+/** The values themselves are the domain event's: what a provider says ends up on the bus field for field. */
+export type ReadingValues = VehicleReadingValues;
 
 /** What an adapter produces from a payload: values and the vehicle's own timestamp, before matching. */
 export interface ReadingDraft extends ReadingValues {

@@ -2,8 +2,9 @@ import { isoClock } from '../../clock.ts';
 import type { Connection, CentralSystemDeps } from '../server.ts';
 import type { StationCommand, CommandResult } from '../commands.ts';
 import { handlerInstaller, notSupported } from '../rpc.ts';
-import { normaliseSample, summarise, type NormalisedSample } from '../meter.ts';
-import type { MeterSampleRow, TransactionRow } from '../migrations.ts';
+import { normaliseSample } from '../meter.ts';
+import { sampleRecorder } from '../samples.ts';
+import type { TransactionRow } from '../migrations.ts';
 import { toV16Call, fromV16Result, setVariables16 } from './commands.ts';
 import type * as M from './messages.ts';
 
@@ -19,8 +20,6 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
   const { repo, tokens, bus, clock, config } = deps;
   const log = deps.logger.child({ module: 'ocpp', stationId, protocol: 'ocpp1.6' });
   const iso = isoClock(clock);
-  /** Newest meter instant published per connector: older or repeated samples are stored, not re-announced. */
-  const lastSampleAt = new Map<number, string | null>();
 
   const on = handlerInstaller(client, conn, log);
 
@@ -119,39 +118,21 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
     return { transactionId: tx.id, idTagInfo: info };
   });
 
-  async function storeMeterValues(connectorId: number, transactionId: number | null, values: readonly M.MeterValue[], receivedAt: string): Promise<void> {
-    // After a restart the newest stored instant decides what a replayed sample is; read it before adding new ones.
-    if (!lastSampleAt.has(connectorId)) lastSampleAt.set(connectorId, await repo.latestSampleAt(stationId, connectorId));
-    const writes: Promise<void>[] = [];
-    for (const mv of values) {
-      const sampledAt = new Date(mv.timestamp).toISOString();
-      const samples: NormalisedSample[] = [];
-      for (const sv of mv.sampledValue) {
-        if (sv.format === 'SignedData') continue;
+  const record = sampleRecorder(repo, bus, stationId);
+  /** 1.6 values are strings; signed data and anything not a number are skipped (and the latter logged). */
+  function storeMeterValues(connectorId: number, transactionId: number | null, values: readonly M.MeterValue[], receivedAt: string): Promise<void> {
+    return record(connectorId, transactionId, values.map((mv) => ({
+      sampledAt: new Date(mv.timestamp).toISOString(),
+      samples: mv.sampledValue.flatMap((sv) => {
+        if (sv.format === 'SignedData') return [];
         const value = Number(sv.value);
         if (!Number.isFinite(value)) {
           log.warn({ connectorId, measurand: sv.measurand, value: sv.value.slice(0, 40) }, 'sampled value is not a number; skipped');
-          continue;
+          return [];
         }
-        const s = normaliseSample({ value, measurand: sv.measurand, unit: sv.unit, phase: sv.phase, location: sv.location, context: sv.context });
-        samples.push(s);
-        writes.push(repo.addSample({
-          station_id: stationId, connector_id: connectorId, transaction_id: transactionId, sampled_at: sampledAt,
-          measurand: s.measurand, phase: s.phase, location: s.location, context: s.context, value: s.value, unit: s.unit,
-        } satisfies MeterSampleRow));
-      }
-      if (samples.length === 0) continue;
-      const last = lastSampleAt.get(connectorId);
-      if (last && last >= sampledAt) continue;
-      lastSampleAt.set(connectorId, sampledAt);
-      const sum = summarise(samples);
-      bus.publish({
-        type: 'MeterSampled', stationId, at: sampledAt, receivedAt, evseId: connectorId, connectorId: connectorId === 0 ? 0 : 1,
-        transactionId: transactionId === null ? null : String(transactionId), ...sum,
-      });
-    }
-    // Answered only once stored: a charger deletes what we accept.
-    await Promise.all(writes);
+        return [normaliseSample({ value, measurand: sv.measurand, unit: sv.unit, phase: sv.phase, location: sv.location, context: sv.context })];
+      }),
+    })), receivedAt);
   }
 
   on<M.MeterValuesReq, Record<string, never>>('MeterValues', async (p) => {

@@ -3,8 +3,9 @@ import type { Connection, CentralSystemDeps } from '../server.ts';
 import type { CommandResult, ReportedProfile, ReportedVariable } from '../commands.ts';
 import { CommandError } from '../commands.ts';
 import { handlerInstaller, notSupported } from '../rpc.ts';
-import { normaliseSample, summarise, type NormalisedSample } from '../meter.ts';
-import type { MeterSampleRow, TransactionRow } from '../migrations.ts';
+import { normaliseSample } from '../meter.ts';
+import { sampleRecorder } from '../samples.ts';
+import type { TransactionRow } from '../migrations.ts';
 import type { VersionAdapter } from '../v16/handlers.ts';
 import { fromV201Result, reportedProfiles, reportedVariables, toV201Call, type CallContext } from './commands.ts';
 import type * as M from './messages.ts';
@@ -21,8 +22,6 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
   const { repo, tokens, bus, clock, config } = deps;
   const log = deps.logger.child({ module: 'ocpp', stationId, protocol: 'ocpp2.0.1' });
   const iso = isoClock(clock);
-  /** Newest meter instant published per EVSE: older or repeated samples are stored, not re-announced. */
-  const lastSampleAt = new Map<number, string | null>();
   /** Reports (NotifyReport, ReportChargingProfiles) a command of ours is waiting for, by requestId. */
   const reports = new Map<number, ReportWait>();
   let requestSeq = Math.floor(clock.now() / 1000) % 1_000_000_000;
@@ -116,35 +115,16 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
     return { idTokenInfo: info };
   });
 
-  /** Stores the samples and announces each instant newer than the last one announced for that EVSE. */
-  async function storeMeterValues(evseId: number, transactionId: number | null, values: readonly M.MeterValue[], receivedAt: string): Promise<void> {
-    if (!lastSampleAt.has(evseId)) lastSampleAt.set(evseId, await repo.latestSampleAt(stationId, evseId));
-    const writes: Promise<void>[] = [];
-    for (const mv of [...values].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp))) {
-      const sampledAt = new Date(mv.timestamp).toISOString();
-      const samples: NormalisedSample[] = [];
-      for (const sv of mv.sampledValue) {
-        const s = normaliseSample({
-          value: sv.value, measurand: sv.measurand, unit: sv.unitOfMeasure?.unit, multiplier: sv.unitOfMeasure?.multiplier,
-          phase: sv.phase, location: sv.location, context: sv.context,
-        });
-        samples.push(s);
-        writes.push(repo.addSample({
-          station_id: stationId, connector_id: evseId, transaction_id: transactionId, sampled_at: sampledAt,
-          measurand: s.measurand, phase: s.phase, location: s.location, context: s.context, value: s.value, unit: s.unit,
-        } satisfies MeterSampleRow));
-      }
-      if (samples.length === 0) continue;
-      const last = lastSampleAt.get(evseId);
-      if (last && last >= sampledAt) continue;
-      lastSampleAt.set(evseId, sampledAt);
-      bus.publish({
-        type: 'MeterSampled', stationId, at: sampledAt, receivedAt, evseId, connectorId: evseId === 0 ? 0 : 1,
-        transactionId: transactionId === null ? null : String(transactionId), ...summarise(samples),
-      });
-    }
-    // Answered only once stored: a charger deletes what we accept.
-    await Promise.all(writes);
+  const record = sampleRecorder(repo, bus, stationId);
+  /** 2.0.1 values are numbers with a unit multiplier; instants are taken in time order. */
+  function storeMeterValues(evseId: number, transactionId: number | null, values: readonly M.MeterValue[], receivedAt: string): Promise<void> {
+    return record(evseId, transactionId, [...values].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp)).map((mv) => ({
+      sampledAt: new Date(mv.timestamp).toISOString(),
+      samples: mv.sampledValue.map((sv) => normaliseSample({
+        value: sv.value, measurand: sv.measurand, unit: sv.unitOfMeasure?.unit, multiplier: sv.unitOfMeasure?.multiplier,
+        phase: sv.phase, location: sv.location, context: sv.context,
+      })),
+    })), receivedAt);
   }
 
   on<M.MeterValuesReq, Record<string, never>>('MeterValues', (p) => serial(async () => {

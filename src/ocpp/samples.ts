@@ -1,0 +1,41 @@
+import type { Bus } from '../bus/bus.ts';
+import type { OcppRepository } from './repository.ts';
+import type { MeterSampleRow } from './migrations.ts';
+import { summarise, type NormalisedSample } from './meter.ts';
+
+export interface MeterInstant {
+  /** ISO-8601 UTC, the station's timestamp. */
+  readonly sampledAt: string;
+  readonly samples: readonly NormalisedSample[];
+}
+
+/**
+ * What both protocol versions do with normalised meter values: store every sample, announce each instant newer than the
+ * last one announced for that EVSE (older or repeated ones are stored, not re-announced), and answer only once stored —
+ * a charger deletes what we accept. One recorder per connection.
+ */
+export function sampleRecorder(repo: OcppRepository, bus: Bus, stationId: string) {
+  const lastSampleAt = new Map<number, string | null>();
+  return async function record(evseId: number, transactionId: number | null, instants: readonly MeterInstant[], receivedAt: string): Promise<void> {
+    // After a restart the newest stored instant decides what a replayed sample is; read it before adding new ones.
+    if (!lastSampleAt.has(evseId)) lastSampleAt.set(evseId, await repo.latestSampleAt(stationId, evseId));
+    const writes: Promise<void>[] = [];
+    for (const { sampledAt, samples } of instants) {
+      for (const s of samples) {
+        writes.push(repo.addSample({
+          station_id: stationId, connector_id: evseId, transaction_id: transactionId, sampled_at: sampledAt,
+          measurand: s.measurand, phase: s.phase, location: s.location, context: s.context, value: s.value, unit: s.unit,
+        } satisfies MeterSampleRow));
+      }
+      if (samples.length === 0) continue;
+      const last = lastSampleAt.get(evseId);
+      if (last && last >= sampledAt) continue;
+      lastSampleAt.set(evseId, sampledAt);
+      bus.publish({
+        type: 'MeterSampled', stationId, at: sampledAt, receivedAt, evseId, connectorId: evseId === 0 ? 0 : 1,
+        transactionId: transactionId === null ? null : String(transactionId), ...summarise(samples),
+      });
+    }
+    await Promise.all(writes);
+  };
+}
