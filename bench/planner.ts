@@ -14,15 +14,17 @@ import { loadHighs } from './planner/highs.ts';
 import { median, metricsOf, type Metrics } from './planner/metrics.ts';
 import { randomDepot } from './planner/scenarios.ts';
 import { runAcnReplay, acnUsage, parseAcnFlags } from './planner/acn.ts';
+import { runYardBench } from './planner/yard.ts';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
-  console.log(`Usage: npm run bench:planner -- [--runs N] [--skip-acn] ${acnUsage}`);
+  console.log(`Usage: npm run bench:planner -- [--runs N] [--skip-acn] [--only yard] ${acnUsage}`);
   process.exit(0);
 }
 const flag = (name: string) => { const k = args.indexOf(`--${name}`); return k >= 0 ? args[k + 1] : undefined; };
 const runs = Number(flag('runs') ?? 7);
 const highs = await loadHighs();
+if (flag('only') === 'yard') { runYardBench(highs, runs); process.exit(0); }
 
 const fromFile = (name: string) => parseScenario(JSON.parse(readFileSync(new URL(`../scenarios/${name}`, import.meta.url), 'utf8')));
 
@@ -115,5 +117,7 @@ console.log(`  (same run: cold plan of the moved snapshot ${timed(moved, big.now
 
 console.log('\nQuality targets:');
 for (const [what, met] of targets) console.log(`  ${met ? 'met    ' : 'NOT met'}  ${what}`);
+
+runYardBench(highs, runs);
 
 if (!args.includes('--skip-acn')) await runAcnReplay(parseAcnFlags(args), highs);

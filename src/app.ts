@@ -17,6 +17,7 @@ import type { AuditTrail } from './api/audit.ts';
 import type { ControlPlane } from './control/index.ts';
 import { startFleetRoutes } from './api/fleet.ts';
 import { startBayRoutes } from './api/bays.ts';
+import { startYardRoutes } from './api/yard.ts';
 import { startLiveEvents } from './api/events.ts';
 import { startDashboard } from './api/dashboard.ts';
 
@@ -106,6 +107,7 @@ const contexts: ContextStarter[] = [
   startTelematics,
   startFleetRoutes,
   startBayRoutes,
+  startYardRoutes,
   startLiveEvents,
   startDashboard,
 ];

@@ -31,9 +31,21 @@ export const isoAt = (clock: Clock): string => new Date(clock.now()).toISOString
 export function isoClock(clock: Clock): () => string {
   let lastMs = Number.NaN;
   let last = '';
+  // Within one second only the milliseconds change: the rest of the text is formatted once a second.
+  let second = Number.NaN;
+  let prefix = '';
   return () => {
     const ms = clock.now();
-    if (ms !== lastMs) { lastMs = ms; last = new Date(ms).toISOString(); }
+    if (ms === lastMs) return last;
+    lastMs = ms;
+    const s = Math.floor(ms / 1000);
+    if (s !== second) {
+      second = s;
+      prefix = new Date(s * 1000).toISOString().slice(0, 20);
+    }
+    const frac = ms - s * 1000;
+    // 'YYYY-MM-DDTHH:MM:SS.' is 20 characters for years 0000-9999; anything else (or a fractional ms) the long way.
+    last = prefix.length === 20 && prefix.charCodeAt(19) === 46 /* . */ && Number.isInteger(frac) ? `${prefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z` : new Date(ms).toISOString();
     return last;
   };
 }

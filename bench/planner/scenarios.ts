@@ -4,7 +4,7 @@ import { rng, type Rng } from './random.ts';
 
 type Json = Record<string, unknown>;
 
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+export const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const minute = 60_000;
 const hour = 60 * minute;
 
@@ -12,7 +12,7 @@ const hour = 60 * minute;
 const refNow = Date.parse('2026-03-10T17:00:00Z');
 const local = (day: number, h: number, m = 0) => refNow + (day * 24 + h - 18) * hour + m * minute;
 
-const depotTariff = {
+export const depotTariff = {
   name: 'Depot TOU with demand charge', currency: 'EUR', defaultPricePerKwh: 0.18,
   rules: [
     { from: '16:00', to: '21:00', pricePerKwh: 0.31 },
@@ -22,6 +22,21 @@ const depotTariff = {
   ],
   demandCharges: [{ pricePerKw: 12.5 }],
 };
+
+/** The reference depot's site: a 350 kW service run at `gridLimitKw`, an AC panel and a DC feeder, other site load. */
+export function referenceSite(gridLimitKw: number): { depot: Json; circuits: Json[] } {
+  return {
+    depot: {
+      id: 'reference-depot', timeZone: 'Europe/Amsterdam', slotMinutes: 15, gridLimitKw, peakSoFarKw: 120,
+      otherLoadKw: [{ from: iso(local(0, 17)), loadKw: 25 }, { from: iso(local(0, 22)), loadKw: 10 }, { from: iso(local(1, 6)), loadKw: 30 }],
+    },
+    circuits: [
+      { id: 'service', parentId: null, maxPowerKw: 350 },
+      { id: 'ac-panel', parentId: 'service', maxPowerKw: 200 },
+      { id: 'dc-feeder', parentId: 'service', maxPowerKw: 250 },
+    ],
+  };
+}
 
 /**
  * The reference depot of issue 3: 60 vans, 40 AC chargers of 7.2 kW on one panel and 8 DC chargers of 50 kW on a
@@ -62,15 +77,7 @@ export function referenceDepot(options: { gridLimitKw?: number; name?: string; s
     name: options.name ?? 'reference-depot',
     description: '60 vans; 40 AC 7.2 kW + 8 DC 50 kW; 350 kW service at a 300 kW site limit; 12 vans leave 05:30, the rest 06:30–09:00; TOU with a 16:00–21:00 peak and a demand charge.',
     now: iso(refNow),
-    depot: {
-      id: 'reference-depot', timeZone: 'Europe/Amsterdam', slotMinutes: 15, gridLimitKw: options.gridLimitKw ?? 300, peakSoFarKw: 120,
-      otherLoadKw: [{ from: iso(local(0, 17)), loadKw: 25 }, { from: iso(local(0, 22)), loadKw: 10 }, { from: iso(local(1, 6)), loadKw: 30 }],
-    },
-    circuits: [
-      { id: 'service', parentId: null, maxPowerKw: 350 },
-      { id: 'ac-panel', parentId: 'service', maxPowerKw: 200 },
-      { id: 'dc-feeder', parentId: 'service', maxPowerKw: 250 },
-    ],
+    ...referenceSite(options.gridLimitKw ?? 300),
     chargers, vehicles, sessions, tariff: depotTariff, policy: { minSocPercent: 0 },
   };
 }

@@ -58,7 +58,7 @@ export async function startLiveEvents(services: Services): Promise<Component> {
   const poll = setInterval(() => {
     if (streams.size === 0) return;
     for (const c of plane.controllers()) {
-      const sig = `${c.planId}|${c.mode}|${c.pending.size}|${JSON.stringify([...c.overrides])}|${[...c.chargerState.values()].map((s) => `${s.online}${s.status}`).join()}`;
+      const sig = `${c.planId}|${plane.yard(c.depotId)?.version ?? 0}|${c.mode}|${c.pending.size}|${JSON.stringify([...c.overrides])}|${[...c.chargerState.values()].map((s) => `${s.online}${s.status}`).join()}`;
       if (signatures.get(c.depotId) !== sig) {
         signatures.set(c.depotId, sig);
         send('depot', { depotId: c.depotId, planId: c.planId, mode: c.mode, pending: c.pending.size }, c.depotId);

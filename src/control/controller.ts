@@ -10,6 +10,7 @@ import { buildSnapshot, nextDeparture, type LiveSession, type Override, type Veh
 import { defaultCapabilities, failSafeProfiles, failSafeShares, leaseMs, leaseProfile, limitAt, limitSteps, limitToKw, peakOf, stepsDiffer, txProfile, type ChargerCapabilities, type LimitSteps } from './profiles.ts';
 import { evaluateAlerts } from './alerts.ts';
 import type { ControlRecords } from './records.ts';
+import type { YardLoop } from './yard.ts';
 
 /**
  * The loop for one depot: folds events into live state, re-plans (coalesced), turns the plan into charging profiles,
@@ -26,6 +27,8 @@ export interface ControllerDeps {
   readonly logger: Logger;
   /** The vehicle assigned to this EVSE's bay, if any. */
   readonly bayVehicle?: (stationId: string, evseId: number) => Promise<string | null>;
+  /** Bays and yard moves for depots with a move policy (yard.ts); the others plan the bays as they are. */
+  readonly yard?: YardLoop;
 }
 
 interface ChargerState { online: boolean; status: string | null; errorCode: string | null }
@@ -65,6 +68,12 @@ export class DepotController {
   readonly pending = new Map<string, Pending>();
   /** Station maximum above the fail-safe share, per station, and until when it holds. */
   readonly #leases = new Map<string, { kw: number; untilMs: number }>();
+  /**
+   * A station that connects and then boots raises two "up" events at once; their fail-safe sequences must not
+   * interleave (the charger would get max, max, default, default). One runs at a time per station; events that arrive
+   * meanwhile fold into one more run after it.
+   */
+  readonly #stationUps = new Map<string, { running: Promise<void>; again: string | null }>();
   #pushSeq = 0;
   #deferred = false;
   readonly #notApplied = new Map<string, string>();
@@ -403,11 +412,14 @@ export class DepotController {
       const lease = this.#leases.get(charger.stationId);
       return limit === null ? share : lease && atMs < lease.untilMs ? limit : Math.min(limit, share);
     };
-    const { snapshot, live } = buildSnapshot(fleet, { sessions: [...this.sessions.values()], usableChargers: usable, soc: this.soc, overrides: this.overrides, efficiency: this.efficiency }, nowMs, uncontrolled);
+    const view = { sessions: [...this.sessions.values()], usableChargers: usable, soc: this.soc, overrides: this.overrides, efficiency: this.efficiency };
     const started = performance.now();
+    const yard = await this.#d.yard?.replan(fleet, view, nowMs, uncontrolled) ?? null;
+    const ordinary = yard ? null : buildSnapshot(fleet, view, nowMs, uncontrolled);
+    const { snapshot, live } = yard ?? ordinary!;
     let plan: Plan;
     try {
-      plan = runPlanner(snapshot, nowMs, this.plan ? { previous: this.plan } : {});
+      plan = yard?.plan ?? runPlanner(ordinary!.snapshot, nowMs, this.plan ? { previous: this.plan } : {});
     } catch (err) {
       if (err instanceof PlannerInputError) {
         this.#log.error({ err: err.message, triggers }, 'the depot configuration cannot be planned; keeping the last plan');
@@ -426,6 +438,7 @@ export class DepotController {
     release();
     await this.#reconcile(this.planId, null);
     await this.evaluateAlerts();
+    if (yard) await this.#d.yard!.afterPlan(this.planId, [...this.sessions.values()], nowMs);
     this.#scheduleSlotBoundary(plan);
   }
 
@@ -503,7 +516,7 @@ export class DepotController {
     await Promise.all([...byStation].map(async ([stationId, schedules]) => {
       const share = shares.get(stationId) ?? 0;
       const chargers = this.#stationChargers(stationId);
-      const ratedKw = chargers.reduce((a, c) => a + c.maxPowerKw, 0);
+      const ratedKw = Math.min(chargers.reduce((a, c) => a + c.maxPowerKw, 0), chargers[0]?.stationMaxPowerKw ?? Infinity);
       const kw = Math.min(ratedKw, Math.max(share, Math.ceil(peakOf(schedules, nowMs, nowMs + leaseMs) * 10) / 10));
       const lease = this.#leases.get(stationId);
       if (kw <= share + 0.05 && (!lease || lease.untilMs <= nowMs)) return;
@@ -600,8 +613,31 @@ export class DepotController {
     }
   }
 
+  #onStationUp(stationId: string, why: string): Promise<void> {
+    const current = this.#stationUps.get(stationId);
+    if (current) {
+      current.again = current.again ? `${current.again}, ${why}` : why;
+      return current.running;
+    }
+    const entry: { running: Promise<void>; again: string | null } = { running: Promise.resolve(), again: null };
+    entry.running = (async () => {
+      try {
+        let reason: string | null = why;
+        while (reason !== null && !this.#stopped) {
+          entry.again = null;
+          await this.#stationUp(stationId, reason);
+          reason = entry.again;
+        }
+      } finally {
+        this.#stationUps.delete(stationId);
+      }
+    })();
+    this.#stationUps.set(stationId, entry);
+    return entry.running;
+  }
+
   /** Fail-safe first, then capabilities, then fresh state: what a station gets when it (re)connects or boots. */
-  async #onStationUp(stationId: string, why: string): Promise<void> {
+  async #stationUp(stationId: string, why: string): Promise<void> {
     const fleet = this.#fleet;
     if (!fleet || this.mode === 'shadow') return;
     const chargers = this.#stationChargers(stationId);

@@ -5,6 +5,8 @@ import { vehicleAtBay } from '../fleet/vehicles.ts';
 import { controlRecords, type ControlRecords } from './records.ts';
 import { DepotController } from './controller.ts';
 import { registerControlRoutes } from '../api/control.ts';
+import { YardLoop } from './yard.ts';
+import { yardTaskStore, type YardTaskStore } from './yard-tasks.ts';
 
 export { DepotController } from './controller.ts';
 
@@ -12,6 +14,9 @@ export { DepotController } from './controller.ts';
 export interface ControlPlane {
   readonly fleet: FleetStore;
   readonly records: ControlRecords;
+  readonly yardTasks: YardTaskStore;
+  /** The depot's yard (bays and moves); it plans only while the depot has a move policy. */
+  yard(depotId: string): YardLoop | null;
   controller(depotId: string): Promise<DepotController | null>;
   controllers(): DepotController[];
   /** The depot whose plan or fleet has this vehicle. */
@@ -24,10 +29,20 @@ export async function startControl(services: Services): Promise<Component> {
   const records = controlRecords(store);
   const tokens = tokenRegistry(store);
   const controllers = new Map<string, DepotController>();
+  const yardTasks = yardTaskStore(store);
+  const yards = new Map<string, YardLoop>();
 
   const make = async (depotId: string) => {
-    const c = new DepotController({ depotId, fleetStore: fleet, records, tokens, central: services.provided.centralSystem ?? null, clock, logger,
-      bayVehicle: async (stationId, evseId) => (await vehicleAtBay(store, stationId, evseId))?.vehicleId ?? null });
+    const yard = new YardLoop({ depotId, tasks: yardTasks, logger });
+    yards.set(depotId, yard);
+    const c: DepotController = new DepotController({ depotId, fleetStore: fleet, records, tokens, central: services.provided.centralSystem ?? null, clock, logger, yard,
+      // The bay's assigned vehicle; else, in a yard, the vehicle planned onto that bay about now.
+      bayVehicle: async (stationId, evseId) => {
+        const assigned = (await vehicleAtBay(store, stationId, evseId))?.vehicleId ?? null;
+        if (assigned || !yard.plan) return assigned;
+        const bay = c.fleet?.chargers.find((x) => x.stationId === stationId && x.evseId === evseId);
+        return bay ? yard.plannedVehicleAt(bay.id, clock.now()) : null;
+      } });
     controllers.set(depotId, c);
     await c.start();
     return c;
@@ -49,7 +64,8 @@ export async function startControl(services: Services): Promise<Component> {
   alertTimer.unref?.();
 
   const plane: ControlPlane = {
-    fleet, records,
+    fleet, records, yardTasks,
+    yard: (depotId) => yards.get(depotId) ?? null,
     async controller(depotId) {
       return controllers.get(depotId) ?? ((await fleet.depotIds()).includes(depotId) ? make(depotId) : null);
     },

@@ -9,6 +9,11 @@ import type { Plan, SessionPlan } from '../planner/types.ts';
 
 export const profileIds = { stationMax: 1, txDefault: 2, tx: 3, lease: 4 } as const;
 /**
+ * A charger replaces a profile with the same id whatever connector it is on (OCPP 1.6 and 2.0.1 alike), so each EVSE
+ * of a multi-EVSE station needs a TxProfile id of its own: 3 for EVSE 1 (as always), 13, 23, … for the next ones.
+ */
+export const txProfileId = (evseId: number) => profileIds.tx + 10 * Math.max(0, evseId - 1);
+/**
  * While Voltyard runs, a station may draw more than its fail-safe share (the joint plan moves power between stations).
  * That room is a lease: a station maximum above the share that expires on its own. If Voltyard stops renewing it, the
  * station is back at its share within one lease.
@@ -48,7 +53,9 @@ export function failSafeShares(fleet: DepotFleet): Map<string, number> {
     const fraction = Math.min(1, ...pathOf(ch.circuitId).map((c) => (limit.get(c) ?? 0) / (rated.get(c) ?? 1)));
     shares.set(ch.stationId, (shares.get(ch.stationId) ?? 0) + ch.maxPowerKw * fraction);
   }
-  for (const [id, kw] of shares) shares.set(id, Math.floor(kw * 10 + 1e-6) / 10);
+  // A station whose EVSEs share a budget never gets more than the budget, whatever their ratings add up to.
+  const budget = new Map(chargers.filter((ch) => ch.stationMaxPowerKw !== undefined).map((ch) => [ch.stationId, ch.stationMaxPowerKw!]));
+  for (const [id, kw] of shares) shares.set(id, Math.floor(Math.min(kw, budget.get(id) ?? Infinity) * 10 + 1e-6) / 10);
   return shares;
 }
 
@@ -136,7 +143,7 @@ export function stepsDiffer(a: LimitSteps | null, b: LimitSteps, fromMs: number,
 export function txProfile(steps: LimitSteps, transactionId: string, charger: DepotCharger, caps: ChargerCapabilities): ChargingLimitProfile {
   const start = steps.startMs[0];
   return {
-    id: profileIds.tx, stackLevel: 1, purpose: 'Tx', kind: 'Absolute', transactionId,
+    id: txProfileId(charger.evseId), stackLevel: 1, purpose: 'Tx', kind: 'Absolute', transactionId,
     schedule: {
       startAt: new Date(start).toISOString(),
       durationS: Math.max(60, Math.round((steps.endMs - start) / 1000)),

@@ -181,11 +181,31 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
   return {
     snapshot: {
       depotId: depot.id, timeZone: depot.timeZone, slotMinutes: depot.slotMinutes, gridLimitKw: depot.gridLimitKw,
-      circuits: fleet.circuits, chargers: fleet.chargers.map(({ stationId: _s, evseId: _e, ...spec }) => spec),
+      ...withStationBudgets(fleet),
       sessions, otherLoadKw, tariff: depot.tariff, peakSoFarKw: depot.peakSoFarKw, policy: depot.policy,
     },
     live,
   };
+}
+
+/**
+ * A station whose EVSEs share a budget below their ratings' sum is a circuit of its own (under the one it hangs on),
+ * so the plan never gives its EVSEs together more than the budget.
+ */
+function withStationBudgets(fleet: DepotFleet): Pick<DepotSnapshot, 'circuits' | 'chargers'> {
+  const circuits = [...fleet.circuits];
+  const own = new Map<string, string>();
+  const byStation = new Map<string, DepotFleet['chargers'][number][]>();
+  for (const c of fleet.chargers) byStation.set(c.stationId, [...(byStation.get(c.stationId) ?? []), c]);
+  for (const [stationId, evses] of byStation) {
+    const budget = evses[0].stationMaxPowerKw;
+    if (budget === undefined || evses.length < 2 || budget >= evses.reduce((a, c) => a + c.maxPowerKw, 0)) continue;
+    const id = `station:${stationId}`;
+    circuits.push({ id, parentId: evses[0].circuitId, maxPowerKw: budget });
+    for (const c of evses) own.set(c.id, id);
+  }
+  const chargers = fleet.chargers.map(({ stationId: _s, evseId: _e, connectorType: _t, stationMaxPowerKw: _b, ...spec }) => own.has(spec.id) ? { ...spec, circuitId: own.get(spec.id)! } : spec);
+  return { circuits, chargers };
 }
 
 /** Other site load plus the unreachable chargers' draw, sampled at every slot boundary of the next 48 h. */

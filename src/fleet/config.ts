@@ -3,6 +3,7 @@ import type { Tariff } from '../energy/tariff.ts';
 import type { CircuitSpec } from '../planner/types.ts';
 import type { DepotCharger, DepotTables, OperatingMode } from './depots.ts';
 import { getVehicle, saveVehicle } from './vehicles.ts';
+import type { ConnectorType } from './yard.ts';
 
 /**
  * Editing the depot configuration piece by piece (what the API and the dashboard's setup pages do), next to
@@ -65,6 +66,7 @@ const depotView = (d: Tables['fleet_depot']): DepotSettings => ({
 const chargerView = (c: Tables['fleet_charger']): DepotCharger & { depotId: string } => ({
   id: c.id, depotId: c.depot_id, circuitId: c.circuit_id, stationId: c.station_id, evseId: c.evse_id, kind: c.kind as 'AC' | 'DC', maxPowerKw: c.max_power_kw,
   ...(c.min_power_kw !== null ? { minPowerKw: c.min_power_kw } : {}), ...(c.phases !== null ? { phases: c.phases as 1 | 3 } : {}),
+  ...(c.connector_type ? { connectorType: c.connector_type as ConnectorType } : {}),
 });
 const departureView = (r: Tables['fleet_departure']): OneOffDeparture => ({
   id: r.id, depotId: r.depot_id, vehicleId: r.vehicle_id, arrivalAt: r.arrival_at, arrivalSocPercent: r.arrival_soc_percent, departureAt: r.departure_at,
@@ -101,7 +103,7 @@ export function fleetConfig(store: Store) {
     /** Removes the depot with its circuits, chargers, vehicles' charging data, departures and blocks. */
     async removeDepot(id: string): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
-        for (const table of ['fleet_circuit', 'fleet_charger', 'fleet_vehicle_charging', 'fleet_departure', 'fleet_block'] as const) {
+        for (const table of ['fleet_circuit', 'fleet_charger', 'fleet_vehicle_charging', 'fleet_departure', 'fleet_block', 'fleet_station'] as const) {
           await trx.deleteFrom(table).where('depot_id', '=', id).execute();
         }
         const r = await trx.deleteFrom('fleet_depot').where('id', '=', id).executeTakeFirst();
@@ -157,6 +159,9 @@ export function fleetConfig(store: Store) {
     },
     async removeCharger(depotId: string, id: string): Promise<boolean> {
       const r = await db.deleteFrom('fleet_charger').where('depot_id', '=', depotId).where('id', '=', id).executeTakeFirst();
+      // The station's shared budget goes with its last EVSE.
+      await db.deleteFrom('fleet_station').where('depot_id', '=', depotId)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('fleet_charger').select('id').whereRef('fleet_charger.station_id', '=', 'fleet_station.station_id')))).execute();
       return Number(r.numDeletedRows) > 0;
     },
 

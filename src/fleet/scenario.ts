@@ -3,6 +3,8 @@
 // already-parsed JSON and turns it into a planner snapshot; it does no I/O, so the simulator and tests can share it.
 import { isValidTimeZone, parseClock, parseMonthDay, type DaySet, type Tariff, type TouRule, type DemandChargeRule } from '../energy/tariff.ts';
 import type { ChargerSpec, CircuitSpec, DepotSnapshot, LoadForecastStep, SessionSpec, TaperPoint } from '../planner/types.ts';
+import { yardChargerSpecs } from '../planner/yard/model.ts';
+import { connectorTypes, type Bay, type ConnectorType, type MovePolicy, type YardCharger, type YardSnapshot, type YardVehicle } from '../planner/yard/types.ts';
 
 export const scenarioFormat = 'voltyard-scenario/1';
 
@@ -21,6 +23,8 @@ export interface VehicleSpec {
   readonly acMaxPowerKw: number;
   readonly dcMaxPowerKw: number;
   readonly taper?: readonly TaperPoint[];
+  /** Inlets (yard form); default CCS2 and Type 2. */
+  readonly connectorTypes?: readonly ConnectorType[];
 }
 
 export interface Scenario {
@@ -28,7 +32,10 @@ export interface Scenario {
   readonly description: string;
   readonly nowMs: number;
   readonly vehicles: readonly VehicleSpec[];
+  /** The energy planner's snapshot; in the yard form its sessions are empty (the yard planner makes them). */
   readonly snapshot: DepotSnapshot;
+  /** Present in the yard form (a `yard` section): the yard planner's input. */
+  readonly yard?: YardSnapshot;
 }
 
 type Obj = Record<string, unknown>;
@@ -154,6 +161,9 @@ export function parseScenario(input: unknown): Scenario {
   const roots = circuits.filter((c) => c.parentId === null).length;
   if (roots !== 1) throw new ScenarioError('circuits', `must have exactly one root (parentId null), found ${roots}`);
 
+  const yardForm = root.yard !== undefined;
+  const yardChargers: YardCharger[] = [];
+  const bayIds = new Set<string>();
   const chargers: ChargerSpec[] = arr(root.chargers, 'chargers').map((c, k) => {
     const p = `chargers[${k}]`;
     const o = obj(c, p);
@@ -165,7 +175,21 @@ export function parseScenario(input: unknown): Scenario {
     if (minPowerKw !== undefined && kind !== 'AC') throw new ScenarioError(`${p}.minPowerKw`, 'only AC chargers have a minimum power');
     if (minPowerKw !== undefined && minPowerKw > maxPowerKw) throw new ScenarioError(`${p}.minPowerKw`, 'must not exceed maxPowerKw');
     const phases = o.phases === undefined ? undefined : (oneOf(String(o.phases), `${p}.phases`, ['1', '3']) === '1' ? 1 : 3);
-    return { id: str(o.id, `${p}.id`), circuitId, kind, maxPowerKw, ...(minPowerKw !== undefined ? { minPowerKw } : {}), ...(phases ? { phases } : {}) };
+    if (o.bays !== undefined && !yardForm) throw new ScenarioError(`${p}.bays`, 'only in the yard form (a "yard" section)');
+    const id = str(o.id, `${p}.id`);
+    if (yardForm) {
+      // One bay with the charger's id and the usual connector of its kind, unless the bays are listed.
+      const bays: Bay[] = o.bays === undefined
+        ? [{ id, type: kind === 'AC' ? 'Type2' : 'CCS2', maxPowerKw, ...(minPowerKw !== undefined ? { minPowerKw } : {}) }]
+        : arr(o.bays, `${p}.bays`).map((b, j) => parseBay(b, `${p}.bays[${j}]`, kind));
+      if (bays.length === 0) throw new ScenarioError(`${p}.bays`, 'needs at least one bay');
+      bays.forEach((b, j) => {
+        if (bayIds.has(b.id)) throw new ScenarioError(`${p}.bays[${j}].id`, `duplicate bay id "${b.id}"`);
+        bayIds.add(b.id);
+      });
+      yardChargers.push({ id, circuitId, kind, maxPowerKw, ...(phases ? { phases } : {}), bays });
+    }
+    return { id, circuitId, kind, maxPowerKw, ...(minPowerKw !== undefined ? { minPowerKw } : {}), ...(phases ? { phases } : {}) };
   });
   unique(chargers.map((c) => c.id), 'chargers');
   const chargerById = new Map(chargers.map((c) => [c.id, c]));
@@ -174,10 +198,11 @@ export function parseScenario(input: unknown): Scenario {
     const p = `vehicles[${k}]`;
     const o = obj(v, p);
     const taper = optional(o, 'taper', p, parseTaper);
+    const inlets = optional(o, 'connectorTypes', p, (v, q) => arr(v, q).map((t, j) => oneOf(t, `${q}[${j}]`, connectorTypes)));
     return {
       id: str(o.id, `${p}.id`), batteryKwh: num(o.batteryKwh, `${p}.batteryKwh`, 'positive'),
       acMaxPowerKw: num(o.acMaxPowerKw, `${p}.acMaxPowerKw`, 'positive'), dcMaxPowerKw: num(o.dcMaxPowerKw, `${p}.dcMaxPowerKw`, 'positive'),
-      ...(taper ? { taper } : {}),
+      ...(taper ? { taper } : {}), ...(inlets ? { connectorTypes: inlets } : {}),
     };
   });
   unique(vehicles.map((v) => v.id), 'vehicles');
@@ -187,7 +212,10 @@ export function parseScenario(input: unknown): Scenario {
     if (typeof v !== 'boolean') throw new ScenarioError(path, 'must be true or false');
     return v;
   };
-  const sessions: SessionSpec[] = arr(root.sessions, 'sessions').map((s, k) => {
+  if (yardForm && root.sessions !== undefined && arr(root.sessions, 'sessions').length > 0) {
+    throw new ScenarioError('sessions', 'the yard form plans its own sessions: list vehicles in yard.vehicles instead');
+  }
+  const sessions: SessionSpec[] = arr(root.sessions ?? (yardForm ? [] : undefined), 'sessions').map((s, k) => {
     const p = `sessions[${k}]`;
     const o = obj(s, p);
     const chargerId = str(o.chargerId, `${p}.chargerId`);
@@ -240,15 +268,109 @@ export function parseScenario(input: unknown): Scenario {
     ...(policyIn.unknownVehicleEnergyKwh !== undefined ? { unknownVehicleEnergyKwh: num(policyIn.unknownVehicleEnergyKwh, 'policy.unknownVehicleEnergyKwh', 'nonNegative') } : {}),
     ...(policyIn.unannouncedArrivals !== undefined ? { unannouncedArrivals: flag(policyIn.unannouncedArrivals, 'policy.unannouncedArrivals') } : {}),
   };
-  const snapshot: DepotSnapshot = {
+  const base = {
     depotId: str(depot.id, 'depot.id'), timeZone, slotMinutes,
     gridLimitKw: num(depot.gridLimitKw, 'depot.gridLimitKw', 'positive'),
     peakSoFarKw: depot.peakSoFarKw === undefined ? 0 : num(depot.peakSoFarKw, 'depot.peakSoFarKw', 'nonNegative'),
-    circuits, chargers, sessions, otherLoadKw, tariff: parseTariff(root.tariff, 'tariff'), policy,
+    otherLoadKw, tariff: parseTariff(root.tariff, 'tariff'), policy,
   };
+  let yard: YardSnapshot | undefined;
+  let snapshot: DepotSnapshot = { ...base, circuits, chargers, sessions };
+  if (yardForm) {
+    yard = { ...base, circuits, chargers: yardChargers, ...parseYard(root.yard, nowMs, vehicleById, yardChargers) };
+    const flat = yardChargerSpecs(circuits, yardChargers);
+    unique(flat.circuits.map((c) => c.id), 'circuits');
+    snapshot = { ...base, circuits: flat.circuits, chargers: flat.chargers, sessions: [] };
+  }
   return {
     name: root.name === undefined ? snapshot.depotId : str(root.name, 'name'),
     description: root.description === undefined ? '' : str(root.description, 'description'),
-    nowMs, vehicles, snapshot,
+    nowMs, vehicles, snapshot, ...(yard ? { yard } : {}),
+  };
+}
+
+function bool(v: unknown, path: string): boolean {
+  if (typeof v !== 'boolean') throw new ScenarioError(path, 'must be true or false');
+  return v;
+}
+
+function parseBay(v: unknown, path: string, kind: 'AC' | 'DC'): Bay {
+  const o = obj(v, path);
+  const maxPowerKw = num(o.maxPowerKw, `${path}.maxPowerKw`, 'positive');
+  const minPowerKw = optional(o, 'minPowerKw', path, (x, q) => num(x, q, 'nonNegative'));
+  if (minPowerKw !== undefined && kind !== 'AC') throw new ScenarioError(`${path}.minPowerKw`, 'only AC bays have a minimum power');
+  if (minPowerKw !== undefined && minPowerKw > maxPowerKw) throw new ScenarioError(`${path}.minPowerKw`, 'must not exceed maxPowerKw');
+  return { id: str(o.id, `${path}.id`), type: oneOf(o.type, `${path}.type`, connectorTypes), maxPowerKw, ...(minPowerKw !== undefined ? { minPowerKw } : {}) };
+}
+
+const movePolicyNumbers = ['movesPerShift', 'people', 'minMinutesBetweenMoves', 'noMoveBeforeDepartureMinutes', 'minGainKwhPerMove'] as const;
+
+function parseMovePolicy(v: unknown, path: string): Partial<MovePolicy> {
+  const o = obj(v, path);
+  const out: { -readonly [K in keyof MovePolicy]?: MovePolicy[K] } = {};
+  for (const key of Object.keys(o)) {
+    if (key === 'shiftStarts') {
+      const starts = arr(o.shiftStarts, `${path}.shiftStarts`).map((t, k) => {
+        const text = str(t, `${path}.shiftStarts[${k}]`);
+        const m = parseClock(text);
+        if (Number.isNaN(m) || m >= 24 * 60) throw new ScenarioError(`${path}.shiftStarts[${k}]`, 'must be "HH:MM" before 24:00');
+        return text;
+      });
+      if (starts.length === 0) throw new ScenarioError(`${path}.shiftStarts`, 'needs at least one "HH:MM"');
+      out.shiftStarts = starts;
+    } else if ((movePolicyNumbers as readonly string[]).includes(key)) {
+      const value = num(o[key], `${path}.${key}`, key === 'people' ? 'positive' : 'nonNegative');
+      if ((key === 'people' || key === 'movesPerShift') && !Number.isInteger(value)) throw new ScenarioError(`${path}.${key}`, 'must be a whole number');
+      out[key as typeof movePolicyNumbers[number]] = value;
+    } else throw new ScenarioError(`${path}.${key}`, `unknown field (one of shiftStarts, ${movePolicyNumbers.join(', ')})`);
+  }
+  return out;
+}
+
+/** The yard section: which vehicles are where (a bay, the lot, or expected back) and the move policy. */
+function parseYard(v: unknown, nowMs: number, fleet: ReadonlyMap<string, VehicleSpec>, chargers: readonly YardCharger[]): Pick<YardSnapshot, 'vehicles' | 'movePolicy' | 'movesDoneThisShift'> {
+  const o = obj(v, 'yard');
+  const bayIds = new Set(chargers.flatMap((c) => c.bays.map((b) => b.id)));
+  const taken = new Map<string, number>();
+  const vehicles: YardVehicle[] = arr(o.vehicles, 'yard.vehicles').map((x, k) => {
+    const p = `yard.vehicles[${k}]`;
+    const e = obj(x, p);
+    const vehicleId = str(e.vehicleId, `${p}.vehicleId`);
+    const spec = fleet.get(vehicleId);
+    if (!spec) throw new ScenarioError(`${p}.vehicleId`, `unknown vehicle "${vehicleId}" (list it in vehicles)`);
+    const departureMs = instant(e.departure, `${p}.departure`);
+    const arrivalMs = optional(e, 'arrival', p, instant);
+    const bayId = optional(e, 'bayId', p, str);
+    if (bayId !== undefined && !bayIds.has(bayId)) throw new ScenarioError(`${p}.bayId`, `unknown bay "${bayId}"`);
+    if (bayId !== undefined && taken.has(bayId)) throw new ScenarioError(`${p}.bayId`, `bay "${bayId}" is already taken by yard.vehicles[${taken.get(bayId)}]`);
+    if (bayId !== undefined) taken.set(bayId, k);
+    if (bayId !== undefined && arrivalMs !== undefined && arrivalMs > nowMs) throw new ScenarioError(`${p}.arrival`, 'a vehicle on a bay is already here (arrival must not be after now)');
+    if (departureMs <= Math.max(nowMs, arrivalMs ?? nowMs)) throw new ScenarioError(`${p}.departure`, 'must be after the arrival (or now)');
+    const energyNeededKwh = optional(e, 'energyNeededKwh', p, (q, path) => num(q, path, 'nonNegative'));
+    const socPercent = optional(e, 'socPercent', p, percent);
+    const targetSocPercent = optional(e, 'targetSocPercent', p, percent) ?? 100;
+    if (socPercent === undefined && energyNeededKwh === undefined) throw new ScenarioError(`${p}.socPercent`, 'is required when the need is not given as energyNeededKwh');
+    const plannedBayId = optional(e, 'plannedBayId', p, str);
+    if (plannedBayId !== undefined && !bayIds.has(plannedBayId)) throw new ScenarioError(`${p}.plannedBayId`, `unknown bay "${plannedBayId}"`);
+    const location: YardVehicle['location'] = bayId !== undefined ? { kind: 'bay', bayId }
+      : arrivalMs !== undefined && arrivalMs >= nowMs ? { kind: 'expected', arrivalMs } : { kind: 'lot' };
+    return {
+      id: vehicleId, location, departureMs,
+      ...(energyNeededKwh !== undefined ? { energyNeededKwh } : {}),
+      ...(socPercent !== undefined ? { battery: { capacityKwh: spec.batteryKwh, socPercent, targetSocPercent } } : {}),
+      connectorTypes: spec.connectorTypes ?? ['CCS2', 'Type2'],
+      acMaxPowerKw: spec.acMaxPowerKw, dcMaxPowerKw: spec.dcMaxPowerKw,
+      ...(spec.taper ? { taper: spec.taper } : {}),
+      ...(e.priority !== undefined ? { priority: num(e.priority, `${p}.priority`) } : {}),
+      ...(e.departureEstimated !== undefined ? { departureEstimated: bool(e.departureEstimated, `${p}.departureEstimated`) } : {}),
+      ...(plannedBayId !== undefined ? { plannedBayId } : {}),
+    };
+  });
+  unique(vehicles.map((x) => x.id), 'yard.vehicles');
+  const movesDone = o.movesDoneThisShift === undefined ? undefined : num(o.movesDoneThisShift, 'yard.movesDoneThisShift', 'nonNegative');
+  return {
+    vehicles,
+    ...(o.movePolicy !== undefined ? { movePolicy: parseMovePolicy(o.movePolicy, 'yard.movePolicy') } : {}),
+    ...(movesDone !== undefined ? { movesDoneThisShift: movesDone } : {}),
   };
 }

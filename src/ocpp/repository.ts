@@ -1,3 +1,4 @@
+import type { Compilable } from 'kysely';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../log.ts';
 import { BatchWriter } from './batch.ts';
@@ -9,6 +10,8 @@ export interface OcppRepository {
   stations(page: { limit: number; offset: number }): Promise<{ items: StationRow[]; total: number }>;
   createStation(row: Pick<StationRow, 'id' | 'registration' | 'security_profile' | 'password_hash' | 'created_at'>): Promise<void>;
   updateStation(id: string, patch: Partial<Omit<StationRow, 'id' | 'created_at'>>): Promise<void>;
+  /** Heartbeats: last seen, written with the batched writes (on SQLite, by the writer thread). */
+  touchStation(id: string, lastSeenAt: string): Promise<void>;
   deleteStation(id: string): Promise<boolean>;
   connectors(stationIds: readonly string[]): Promise<ConnectorRow[]>;
   /**
@@ -18,8 +21,11 @@ export interface OcppRepository {
   putConnectorStatus(row: ConnectorRow): Promise<'changed' | 'unchanged' | 'late'>;
   /** Forgets what this process remembers of a station's connectors (it may have been served elsewhere meanwhile). */
   forgetConnectors(stationId: string): void;
-  /** OCPP 2.0.1: one connector of an EVSE, unless a newer status is stored; returns the EVSE's connectors if applied. */
-  putEvseConnectorStatus(row: EvseConnectorRow): Promise<EvseConnectorRow[] | null>;
+  /**
+   * OCPP 2.0.1: one connector of an EVSE, unless a newer status is known (`late`); a repeat of its status writes
+   * nothing (`unchanged`). `connectors` are the EVSE's connectors after a change.
+   */
+  putEvseConnectorStatus(row: EvseConnectorRow): Promise<{ outcome: 'changed' | 'unchanged' | 'late'; connectors: EvseConnectorRow[] }>;
 
   transaction(id: number): Promise<TransactionRow | null>;
   transactionByStart(stationId: string, connectorId: number, startedAt: string): Promise<TransactionRow | null>;
@@ -36,13 +42,18 @@ export interface OcppRepository {
   openTransactionOnEvse(stationId: string, evseId: number): Promise<TransactionRow | null>;
   /** Records one TransactionEvent; false when that (transaction, seqNo) was recorded before: a repeat. */
   recordTransactionEvent(row: TransactionEventRow): Promise<boolean>;
+  /**
+   * Applies what a TransactionEvent changed on its transaction and records the event, in one transaction: after a
+   * crash either both are stored or neither (and the station's resend applies it again).
+   */
+  applyTransactionEvent(id: number, patch: Partial<Omit<TransactionRow, 'id' | 'station_id' | 'created_at'>>, event: TransactionEventRow): Promise<void>;
   transactionEventSeen(stationId: string, stationTxId: string, seqNo: number): Promise<boolean>;
   transactionEvents(stationId: string, stationTxId: string): Promise<TransactionEventRow[]>;
   /** The highest cumulative import register stored for a transaction, in kWh (outlet, all phases). */
   latestEnergyKwh(transactionId: number): Promise<number | null>;
 
-  /** Resolves once the sample is stored (group commit). */
-  addSample(row: MeterSampleRow): Promise<void>;
+  /** Resolves once the samples are stored (group commit). */
+  addSamples(rows: readonly MeterSampleRow[]): Promise<void>;
   samples(filter: { transactionId: number; limit: number }): Promise<MeterSampleRow[]>;
   latestSampleAt(stationId: string, connectorId: number): Promise<string | null>;
   logMessage(row: Omit<MessageLogRow, 'id'>): void;
@@ -56,14 +67,19 @@ const messageColumns = ['station_id', 'direction', 'at', 'frame'] as const satis
 
 export function ocppRepository(store: Store, logger: Logger): OcppRepository {
   const db = store.db.withTables<OcppTables>();
-  // The status each connector is in, as stored: repeats are answered from here without a write.
-  const connectorCache = new Map<string, ConnectorRow | null>();
+  // The status each connector is in, as stored: repeats are answered from here without a write. Its timestamp is the
+  // newest seen (a repeat moves it on without a write), so a late notification is told apart without a read.
+  const connectorCache = stationCache<ConnectorRow | null>();
+  const evseConnectorCache = stationCache<EvseConnectorRow | null>();
+  /** Writes go to the store's writer (on SQLite, its own thread, group-committed); resolves once committed. */
+  const write = async (query: Compilable) => (await store.write([query.compile()]))[0];
   const samples = new BatchWriter<MeterSampleRow>({
-    name: 'meter samples', size: 1000, logger,
+    // A charger waits for its MeterValues answer: a few ms more buys batches several times larger under load.
+    name: 'meter samples', size: 2000, logger, delayMs: 3,
     write: (rows) => store.insertRows('ocpp_meter_samples', sampleColumns, rows.map((r) => sampleColumns.map((c) => r[c]))),
   });
   const messages = new BatchWriter<Omit<MessageLogRow, 'id'>>({
-    name: 'message log', size: 2000, logger,
+    name: 'message log', size: 2000, logger, delayMs: 20,
     write: (rows) => store.insertRows('ocpp_message_log', messageColumns, rows.map((r) => messageColumns.map((c) => r[c]))),
   });
 
@@ -84,6 +100,9 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
       if (Object.keys(patch).length === 0) return;
       await db.updateTable('ocpp_stations').set(patch).where('id', '=', id).execute();
     },
+    async touchStation(id, lastSeenAt) {
+      await write(db.updateTable('ocpp_stations').set({ last_seen_at: lastSeenAt }).where('id', '=', id));
+    },
     async deleteStation(id) {
       const r = await db.deleteFrom('ocpp_stations').where('id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
@@ -91,34 +110,52 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
     connectors: async (ids) => ids.length === 0 ? [] :
       db.selectFrom('ocpp_connectors').selectAll().where('station_id', 'in', ids).orderBy('station_id').orderBy('connector_id').execute(),
     async putConnectorStatus(row) {
-      const key = `${row.station_id}\u0000${row.connector_id}`;
-      let known = connectorCache.get(key);
+      const key = `${row.connector_id}`;
+      const cache = connectorCache.of(row.station_id);
+      let known = cache.get(key);
       if (known === undefined) {
         known = (await db.selectFrom('ocpp_connectors').selectAll().where('station_id', '=', row.station_id).where('connector_id', '=', row.connector_id).executeTakeFirst()) ?? null;
-        connectorCache.set(key, known);
+        cache.set(key, known);
       }
       if (known && known.status_at > row.status_at) return 'late';
-      if (known && known.status === row.status && known.error_code === row.error_code && known.info === row.info && known.vendor_error_code === row.vendor_error_code) return 'unchanged';
-      const result = await db.insertInto('ocpp_connectors').values(row)
+      if (known && known.status === row.status && known.error_code === row.error_code && known.info === row.info && known.vendor_error_code === row.vendor_error_code) {
+        known.status_at = row.status_at;
+        return 'unchanged';
+      }
+      const result = await write(db.insertInto('ocpp_connectors').values(row)
         .onConflict((oc) => oc.columns(['station_id', 'connector_id']).doUpdateSet({
           status: row.status, error_code: row.error_code, info: row.info, vendor_error_code: row.vendor_error_code, status_at: row.status_at,
-        }).where('ocpp_connectors.status_at', '<=', row.status_at))
-        .executeTakeFirst();
-      if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) { connectorCache.delete(key); return 'late'; }
-      connectorCache.set(key, { ...row });
+        }).where('ocpp_connectors.status_at', '<=', row.status_at)));
+      if (result.changes === 0) { cache.delete(key); return 'late'; }
+      cache.set(key, { ...row });
       return 'changed';
     },
     forgetConnectors(stationId) {
-      for (const key of connectorCache.keys()) if (key.startsWith(`${stationId}\u0000`)) connectorCache.delete(key);
+      connectorCache.forget(stationId);
+      evseConnectorCache.forget(stationId);
     },
 
     async putEvseConnectorStatus(row) {
-      const result = await db.insertInto('ocpp_evse_connectors').values(row)
+      const key = `${row.evse_id}/${row.connector_id}`;
+      const cache = evseConnectorCache.of(row.station_id);
+      let known = cache.get(key);
+      if (known === undefined) {
+        known = (await db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id)
+          .where('evse_id', '=', row.evse_id).where('connector_id', '=', row.connector_id).executeTakeFirst()) ?? null;
+        cache.set(key, known);
+      }
+      if (known && known.status_at > row.status_at) return { outcome: 'late', connectors: [] };
+      if (known && known.status === row.status) {
+        known.status_at = row.status_at;
+        return { outcome: 'unchanged', connectors: [] };
+      }
+      const result = await write(db.insertInto('ocpp_evse_connectors').values(row)
         .onConflict((oc) => oc.columns(['station_id', 'evse_id', 'connector_id']).doUpdateSet({ status: row.status, status_at: row.status_at })
-          .where('ocpp_evse_connectors.status_at', '<=', row.status_at))
-        .executeTakeFirst();
-      if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) return null;
-      return db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id).where('evse_id', '=', row.evse_id).orderBy('connector_id').execute();
+          .where('ocpp_evse_connectors.status_at', '<=', row.status_at)));
+      if (result.changes === 0) { cache.delete(key); return { outcome: 'late', connectors: [] }; }
+      cache.set(key, { ...row });
+      const connectors = await db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id).where('evse_id', '=', row.evse_id).orderBy('connector_id').execute();
+      return { outcome: 'changed', connectors };
     },
 
     transaction: async (id) => (await db.selectFrom('ocpp_transactions').selectAll().where('id', '=', id).executeTakeFirst()) ?? null,
@@ -139,22 +176,25 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
       const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return { items, total: Number(n) };
     },
-    insertTransaction: (row) => db.insertInto('ocpp_transactions').values(row).returningAll().executeTakeFirstOrThrow(),
+    insertTransaction: async (row) => (await write(db.insertInto('ocpp_transactions').values(row).returningAll())).rows[0] as unknown as TransactionRow,
     async stopTransaction(id, stop) {
-      await db.updateTable('ocpp_transactions').set(stop).where('id', '=', id).execute();
+      await write(db.updateTable('ocpp_transactions').set(stop).where('id', '=', id));
     },
 
     transactionByStationTxId: async (stationId, stationTxId) => (await db.selectFrom('ocpp_transactions').selectAll()
       .where('station_id', '=', stationId).where('station_tx_id', '=', stationTxId).executeTakeFirst()) ?? null,
     async updateTransaction(id, patch) {
       if (Object.keys(patch).length === 0) return;
-      await db.updateTable('ocpp_transactions').set(patch).where('id', '=', id).execute();
+      await write(db.updateTable('ocpp_transactions').set(patch).where('id', '=', id));
     },
     openTransactionOnEvse: async (stationId, evseId) => (await db.selectFrom('ocpp_transactions').selectAll()
       .where('station_id', '=', stationId).where('connector_id', '=', evseId).where('stopped_at', 'is', null).orderBy('id', 'desc').executeTakeFirst()) ?? null,
+    async applyTransactionEvent(id, patch, event) {
+      const record = db.insertInto('ocpp_transaction_events').values(event).onConflict((oc) => oc.doNothing()).compile();
+      await store.write(Object.keys(patch).length === 0 ? [record] : [db.updateTable('ocpp_transactions').set(patch).where('id', '=', id).compile(), record]);
+    },
     async recordTransactionEvent(row) {
-      const r = await db.insertInto('ocpp_transaction_events').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-      return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+      return (await write(db.insertInto('ocpp_transaction_events').values(row).onConflict((oc) => oc.doNothing()))).changes > 0;
     },
     transactionEventSeen: async (stationId, stationTxId, seqNo) => (await db.selectFrom('ocpp_transaction_events').select('seq_no')
       .where('station_id', '=', stationId).where('station_tx_id', '=', stationTxId).where('seq_no', '=', seqNo).executeTakeFirst()) !== undefined,
@@ -169,7 +209,7 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
       return v === null || v === undefined ? null : Number(v);
     },
 
-    addSample: (row) => samples.add(row),
+    addSamples: (rows) => samples.addAll(rows),
     samples: async ({ transactionId, limit }) => {
       await samples.flush();
       return db.selectFrom('ocpp_meter_samples').selectAll().where('transaction_id', '=', transactionId).orderBy('sampled_at').limit(limit).execute();
@@ -181,7 +221,7 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
       return (row?.at as string | null | undefined) ?? null;
     },
     // The log is a record, not a promise to a charger: a failed write is logged by the writer and not awaited.
-    logMessage: (row) => { messages.add(row).catch(() => undefined); },
+    logMessage: (row) => { messages.push(row); },
     async messages({ stationId, limit, beforeId }) {
       await messages.flush();
       let q = db.selectFrom('ocpp_message_log').selectAll().where('station_id', '=', stationId);
@@ -193,5 +233,18 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
       return Number(r.numDeletedRows);
     },
     flush: async () => { await Promise.all([samples.flush(), messages.flush()]); },
+  };
+}
+
+/** A memo per station, forgotten as a whole when the station reconnects. */
+function stationCache<V>() {
+  const byStation = new Map<string, Map<string, V>>();
+  return {
+    of(stationId: string): Map<string, V> {
+      let m = byStation.get(stationId);
+      if (!m) byStation.set(stationId, m = new Map());
+      return m;
+    },
+    forget(stationId: string): void { byStation.delete(stationId); },
   };
 }

@@ -19,13 +19,13 @@ export function sampleRecorder(repo: OcppRepository, bus: Bus, stationId: string
   return async function record(evseId: number, transactionId: number | null, instants: readonly MeterInstant[], receivedAt: string): Promise<void> {
     // After a restart the newest stored instant decides what a replayed sample is; read it before adding new ones.
     if (!lastSampleAt.has(evseId)) lastSampleAt.set(evseId, await repo.latestSampleAt(stationId, evseId));
-    const writes: Promise<void>[] = [];
+    const rows: MeterSampleRow[] = [];
     for (const { sampledAt, samples } of instants) {
       for (const s of samples) {
-        writes.push(repo.addSample({
+        rows.push({
           station_id: stationId, connector_id: evseId, transaction_id: transactionId, sampled_at: sampledAt,
           measurand: s.measurand, phase: s.phase, location: s.location, context: s.context, value: s.value, unit: s.unit,
-        } satisfies MeterSampleRow));
+        });
       }
       if (samples.length === 0) continue;
       const last = lastSampleAt.get(evseId);
@@ -36,6 +36,6 @@ export function sampleRecorder(repo: OcppRepository, bus: Bus, stationId: string
         transactionId: transactionId === null ? null : String(transactionId), ...summarise(samples),
       });
     }
-    await Promise.all(writes);
+    await repo.addSamples(rows);
   };
 }

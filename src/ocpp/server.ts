@@ -14,6 +14,7 @@ import { isUnaddressable, respellCallError } from './rpc.ts';
 import { installV16, type VersionAdapter } from './v16/handlers.ts';
 import { installV201 } from './v201/handlers.ts';
 import { CommandError } from './commands.ts';
+import { frameLog } from './message-log.ts';
 
 const { RPCServer } = ocppRpc;
 /** The part of ocpp-rpc's RPCServerClient we use (its own typings are loose about session and handshake). */
@@ -71,6 +72,8 @@ export interface OcppStats {
   badFrames: number;
   validationErrors: number;
   replacedConnections: number;
+  /** Periodic exchanges left out of the message log (see message-log.ts). */
+  exchangesNotLogged: number;
 }
 
 /** One live WebSocket of a station. */
@@ -236,10 +239,16 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
       }
       send(message);
     };
+    const frames = logFrames
+      ? frameLog(protocol, (direction, frame, at) => repo.logMessage({ station_id: stationId, direction, at, frame }), () => { stats.exchangesNotLogged++; }, () => clock.now(), iso)
+      : null;
     client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) => {
       if (outbound) stats.framesOut++;
       else { stats.framesIn++; conn.lastSeenMs = clock.now(); }
-      if (logFrames) repo.logMessage({ station_id: stationId, direction: outbound ? 'out' : 'in', at: iso(), frame: String(message) });
+      if (frames) {
+        if (outbound) frames.outbound(String(message));
+        else frames.inbound(String(message));
+      }
     });
     client.on('badMessage', ({ buffer, error }: { buffer: Buffer; error: Error }) => {
       stats.badFrames++;

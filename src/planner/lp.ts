@@ -7,6 +7,8 @@
 //        Σ_{i below c} x_it ≤ cap_ct                    (every circuit, every slot; the root net of other load)
 //        Σ_i x_it / h_t − z ≤ peakSoFar − other_t       (every slot, when there is a demand charge)
 //        0 ≤ x_it ≤ cap_it,  s_i ≥ 0,  z ≥ 0
+// With `deliveredKwh` (LpOptions) shortfall is free and Σ s_i ≤ Σ need_i − deliveredKwh instead: the least cost of
+// delivering a given amount, for comparing a plan that delivers less than the optimum "at equal energy".
 import type { Problem } from './problem.ts';
 
 /** The part of a HiGHS instance we use (the npm `highs` module's legacy solve). */
@@ -28,6 +30,11 @@ export interface LpResult {
   readonly total: number;
 }
 
+export interface LpOptions {
+  /** Deliver at least this much in total, at least cost, instead of as much as possible first. */
+  readonly deliveredKwh?: number;
+}
+
 /** Weight of a kWh of shortfall: far above any price, a little more for higher-ranked sessions. */
 function shortfallWeight(p: Problem, i: number): number {
   let maxPrice = 0;
@@ -35,7 +42,7 @@ function shortfallWeight(p: Problem, i: number): number {
   return (1 + maxPrice + p.demandChargePerKw) * 1000 * (1 + 0.001 * (p.n - p.rank[i]) / Math.max(1, p.n));
 }
 
-export function buildLp(p: Problem): string {
+export function buildLp(p: Problem, options: LpOptions = {}): string {
   const { n, T } = p;
   const C = p.circuitIds.length;
   const out: string[] = ['Minimize', ' obj:'];
@@ -44,7 +51,7 @@ export function buildLp(p: Problem): string {
   const has = (i: number, t: number) => p.capKwh[i * T + t] > 0;
   for (let i = 0; i < n; i++) {
     for (let t = p.start[i]; t < p.end[i]; t++) if (has(i, t)) terms.push(`+ ${p.price[t]} ${x(i, t)}`);
-    terms.push(`+ ${shortfallWeight(p, i)} s${i}`);
+    terms.push(`+ ${options.deliveredKwh === undefined ? shortfallWeight(p, i) : 0} s${i}`);
   }
   const withPeak = p.demandChargePerKw > 0;
   if (withPeak) terms.push(`+ ${p.demandChargePerKw} z`);
@@ -54,6 +61,10 @@ export function buildLp(p: Problem): string {
     const row = [`+ s${i}`];
     for (let t = p.start[i]; t < p.end[i]; t++) if (has(i, t)) row.push(`+ ${x(i, t)}`);
     out.push(` need${i}: ${row.join(' ')} = ${p.needKwh[i]}`);
+  }
+  if (options.deliveredKwh !== undefined) {
+    const totalNeed = p.needKwh.reduce((a, b) => a + b, 0);
+    out.push(` short: ${Array.from({ length: n }, (_, i) => `+ s${i}`).join(' ')} <= ${Math.max(0, totalNeed - options.deliveredKwh)}`);
   }
   // Sessions below each circuit, found by walking up from every session's own circuit.
   const below: number[][] = Array.from({ length: C }, () => []);
@@ -78,9 +89,9 @@ export function buildLp(p: Problem): string {
   return out.join('\n');
 }
 
-export function solveLp(p: Problem, solver: LpSolver): LpResult {
+export function solveLp(p: Problem, solver: LpSolver, options: LpOptions = {}): LpResult {
   const { n, T } = p;
-  const result = solver.solve(buildLp(p));
+  const result = solver.solve(buildLp(p, options));
   const e = new Float64Array(n * T);
   if (result.Status !== 'Optimal') {
     return { status: result.Status, e, shortfallKwh: Number.NaN, energyCost: Number.NaN, peakKw: Number.NaN, demandChargeIncrement: Number.NaN, total: Number.NaN };

@@ -2,7 +2,7 @@
 import { enforceMinPower } from './min-power.ts';
 import { buildProblem, type Problem } from './problem.ts';
 import { solve, type Solution } from './solve.ts';
-import { warmSolve } from './warm.ts';
+import { remember, warmSolve } from './warm.ts';
 import { clockIn, presentBelow, traceSession } from './trace.ts';
 import type { DepotSnapshot, Plan, PlanOptions, SessionPlan } from './types.ts';
 
@@ -24,7 +24,9 @@ export function plan(snapshot: DepotSnapshot, nowMs: number, options: PlanOption
   const p = buildProblem(snapshot, nowMs);
   const warm = options.previous && warmSolve(p, options.previous);
   const solution = warm || solve(p, { capKw: options.previous?.siteCapKw });
-  return toPlan(snapshot, p, solution);
+  const result = toPlan(snapshot, p, solution);
+  remember(result, p, solution.flow);
+  return result;
 }
 
 /** Assembles the public plan from a solution; exported for the benchmark, which times solve() on its own. */

@@ -27,6 +27,8 @@ export interface Problem {
   readonly otherLoadKw: Float64Array;
   readonly demandChargePerKw: number;
   readonly peakSoFarKw: number;
+  /** DepotSnapshot.expectedPeakKw, or 0. */
+  readonly expectedPeakKw: number;
   readonly currency: string;
   /** Circuits in topological order: index 0 is the root, parents come before children. */
   readonly circuitIds: readonly string[];
@@ -136,6 +138,8 @@ export function buildProblem(snapshot: DepotSnapshot, nowMs: number, horizonLimi
   const slotMinutes = snapshot.slotMinutes ?? 15;
   if (!(Number.isInteger(slotMinutes) && slotMinutes >= 1 && slotMinutes <= 60)) throw new PlannerInputError('slotMinutes', 'must be an integer from 1 to 60');
   positive(snapshot.gridLimitKw, 'gridLimitKw');
+  const expectedPeakKw = snapshot.expectedPeakKw ?? 0;
+  if (!(Number.isFinite(expectedPeakKw) && expectedPeakKw >= 0)) throw new PlannerInputError('expectedPeakKw', 'must be a number ≥ 0');
 
   // Circuits, parents first.
   const byId = new Map(snapshot.circuits.map((c, k) => [c.id, k]));
@@ -250,7 +254,10 @@ export function buildProblem(snapshot: DepotSnapshot, nowMs: number, horizonLimi
     // Taper: the SoC a slot starts at is at most what charging flat out from now would give, and the taper's power
     // falls with SoC, so the taper at that upper SoC is a limit every plan can keep.
     let socBound = b ? b.socPercent : 0;
-    for (let t = 0; t < T; t++) {
+    // Only the slots the session overlaps: the first ending after it is available, up to the one its departure is in.
+    let lo = 0, hi = T;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (slotStartsMs[mid + 1] <= availableMs) lo = mid + 1; else hi = mid; }
+    for (let t = lo; t < T && slotStartsMs[t] < s.departureMs; t++) {
       const overlapMs = Math.min(slotStartsMs[t + 1], s.departureMs) - Math.max(slotStartsMs[t], availableMs);
       if (overlapMs <= 0) continue;
       const kw = s.taper && b ? Math.min(maxPowerKw[i], taperAt(s.taper, socBound)) : maxPowerKw[i];
@@ -267,7 +274,7 @@ export function buildProblem(snapshot: DepotSnapshot, nowMs: number, horizonLimi
 
   return {
     nowMs, T, slotStartsMs, slotHours, price, otherLoadKw, demandChargePerKw,
-    peakSoFarKw: Math.max(0, snapshot.peakSoFarKw ?? 0), currency: snapshot.tariff.currency,
+    peakSoFarKw: Math.max(0, snapshot.peakSoFarKw ?? 0), expectedPeakKw, currency: snapshot.tariff.currency,
     circuitIds, circuitLimitKw, parent, children, circuitCapKwh, sessionsOn, presentOffsets, presentSessions,
     n, sessions, leaf, start, end, capKwh, maxPowerKw, powerBound, minPowerKw, needKwh, minNeedKwh, estimatedNeedKwh, rank, policy,
   };

@@ -84,12 +84,13 @@ const less = (need: Float64Array, got: Float64Array) => need.map((v, i) => Math.
 
 /**
  * What is delivered as early as the limits allow: the needs of sessions whose departure is only estimated, and every
- * need once the billing month's peak is at the connection limit on a site with unannounced arrivals (no demand charge
- * is left to save, and capacity deferred to cheaper slots is capacity the unannounced vehicles will compete for).
+ * need once the billing month's peak is at the connection limit, or its history says it will be (expectedPeakKw), on
+ * a site with unannounced arrivals (no demand charge is left to save, and capacity deferred to cheaper slots is
+ * capacity the unannounced vehicles will compete for).
  */
 export function nowFirstNeed(p: Problem): Float64Array {
   // Metered peaks of plans rounded to 0.1 W per session land a few watts under the limit they reached.
-  const atLimit = p.peakSoFarKw >= p.circuitLimitKw[0] - Math.max(0.01, 1e-4 * p.circuitLimitKw[0]);
+  const atLimit = Math.max(p.peakSoFarKw, p.expectedPeakKw) >= p.circuitLimitKw[0] - Math.max(0.01, 1e-4 * p.circuitLimitKw[0]);
   return p.policy.unannouncedArrivals && atLimit ? p.needKwh : p.estimatedNeedKwh;
 }
 
@@ -258,8 +259,10 @@ export function solve(p: Problem, hint: SearchHint = {}): Solution {
   for (let i = 0; i < p.n; i++) totalNeed += p.needKwh[i];
   const allowedShortfall = full.shortfallKwh + 1e-6 * (1 + totalNeed);
   const val = (s: Probe) => (s.shortfallKwh <= allowedShortfall ? s.total : Number.POSITIVE_INFINITY);
-  const tolKw = Math.max(0.05, 0.002 * full.peakKw);
   const lo = Math.max(0, Math.min(p.peakSoFarKw, full.peakKw), energyBound(p, full.flow.got));
+  // The resolution of the search, 0.2 % of a peak no plan can go below: a share of the full-power peak instead lets
+  // the chosen cap sit several per cent above the best one where charging flat out would peak far higher.
+  const tolKw = Math.max(0.01, 0.002 * lo);
   const hi = full.peakKw;
   if (hi - lo <= tolKw) return done(full);
 

@@ -100,6 +100,12 @@ export interface DepotSnapshot {
   readonly tariff: Tariff;
   /** Highest slot-average site power already metered in the current billing month, kW. */
   readonly peakSoFarKw?: number;
+  /**
+   * The peak the billing month is expected to reach anyway, kW, from the site's metering history (e.g. last month's
+   * peak). Read only with policy.unannouncedArrivals: a site whose history says it runs at its connection limit has no
+   * demand charge left to save by deferring, just as when the peak so far is there. Default 0 (no expectation).
+   */
+  readonly expectedPeakKw?: number;
   readonly policy?: Partial<PlannerPolicy>;
 }
 
@@ -149,6 +155,9 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  /** The previous plan for the same depot: its site cap seeds the search, so a re-plan after one event is cheap. */
+  /**
+   * The previous plan for the same depot, as plan() returned it: a re-plan after an event that only tightened the
+   * problem repairs it instead of searching (cheap); otherwise, or for a copy of a plan, its site cap seeds the search.
+   */
   readonly previous?: Plan;
 }

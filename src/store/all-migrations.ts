@@ -8,6 +8,8 @@ import { telematicsMigrations } from '../telematics/migrations.ts';
 import { apiKeyMigrations } from '../api/keys.ts';
 import { auditMigrations } from '../api/audit.ts';
 import { blockMigrations } from '../fleet/blocks.ts';
+import { yardMigrations } from '../fleet/yard.ts';
+import { yardTaskMigrations } from '../control/yard-tasks.ts';
 
 /**
  * Every context's migrations in the order they apply. Each context owns its file; this list only orders them.
@@ -23,4 +25,6 @@ export const allMigrations: readonly Migration[] = ([] as Migration[]).concat(
   apiKeyMigrations,
   auditMigrations,
   blockMigrations,
+  yardMigrations,
+  yardTaskMigrations,
 ).sort((a, b) => a.name.localeCompare(b.name));

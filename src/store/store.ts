@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import { Migrator, type Migration as KyselyMigration } from 'kysely/migration';
 import pg from 'pg';
 import type { Logger } from '../log.ts';
 import { dialectFor, type Dialect } from './dialect.ts';
 import { openSqlite } from './sqlite-database.ts';
+import { SqliteWriter } from './sqlite-writer.ts';
 import { allMigrations } from './all-migrations.ts';
 import type { Migration } from './migration.ts';
 
@@ -22,10 +22,24 @@ export interface Store {
   readonly location: string;
   /**
    * Appends many rows to one table in one go, without building a query per batch: the hot path for meter samples and
-   * the message log. Same effect as a multi-row insert with ON CONFLICT DO NOTHING.
+   * the message log. Same effect as a multi-row insert with ON CONFLICT DO NOTHING. Resolves once committed.
    */
   insertRows(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void>;
+  /**
+   * Runs a few write statements (compiled with `.compile()` on `db`) in order, in one transaction, and resolves with
+   * what each returned once that is committed. On SQLite they run on the writer thread, grouped into one commit with
+   * whatever else is being written: the main thread neither runs nor waits for them. Use it for frequent small writes
+   * on hot paths; a statement that fails rolls back the whole call and rejects it.
+   */
+  write(queries: readonly CompiledQuery[]): Promise<WriteResult[]>;
   close(): Promise<void>;
+}
+
+export interface WriteResult {
+  /** Rows of a statement with RETURNING. */
+  rows: Record<string, unknown>[];
+  /** Rows inserted, updated or deleted. */
+  changes: number;
 }
 
 export interface StoreOptions {
@@ -39,6 +53,7 @@ export interface StoreOptions {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const log = options.logger.child({ module: 'store' });
   let store: Store;
+  let warmUp: (() => void) | undefined;
   if (options.databaseUrl) {
     // Integers beyond 2^31 (bigint, counts) and numerics come back as strings by default; every value we store fits
     // a double exactly, so parse them as numbers once here instead of in every query.
@@ -49,13 +64,24 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, types });
     pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL connection failed'));
     const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
-    store = { dialect: dialectFor('postgres'), db, location: redactUrl(options.databaseUrl), close: () => db.destroy(), insertRows: postgresInsertRows(pool) };
+    store = {
+      dialect: dialectFor('postgres'), db, location: redactUrl(options.databaseUrl), close: () => db.destroy(),
+      insertRows: postgresInsertRows(pool), write: postgresWrite(pool),
+    };
   } else {
     mkdirSync(options.dataDir, { recursive: true });
     const file = path.join(options.dataDir, 'voltyard.sqlite');
-    const { database, raw } = openSqlite(file);
-    const db = new Kysely<object>({ dialect: new SqliteDialect({ database }) });
-    store = { dialect: dialectFor('sqlite'), db, location: file, close: () => db.destroy(), insertRows: sqliteInsertRows(raw, db) };
+    const { dialect } = openSqlite(file);
+    const db = new Kysely<object>({ dialect });
+    // Batched and hot-path writes go to a writer thread with its own connection to the same WAL file.
+    const writer = new SqliteWriter(file, log);
+    warmUp = () => writer.warmUp();
+    store = {
+      dialect: dialectFor('sqlite'), db, location: file,
+      close: async () => { await writer.close(); await db.destroy(); },
+      insertRows: sqliteInsertRows(writer),
+      write: async (queries) => queries.length === 0 ? [] : writer.run({ kind: 'queries', queries: queries.map((q) => ({ sql: q.sql, parameters: q.parameters })) }),
+    };
   }
   try {
     await migrate(store, options.migrations ?? allMigrations, log);
@@ -63,6 +89,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await store.close();
     throw err;
   }
+  warmUp?.();
   log.info({ dialect: store.dialect.name, location: store.location }, 'store ready');
   return store;
 }
@@ -97,32 +124,18 @@ const identifier = (name: string) => {
   return `"${name}"`;
 };
 
-/**
- * SQLite: one prepared single-row insert run for every row inside one transaction — no SQL is built per batch. When
- * a Kysely transaction is open on the connection (it spans awaits), the rows go through Kysely instead, inside it.
- */
-function sqliteInsertRows(raw: DatabaseSync, db: Kysely<object>) {
-  const statements = new Map<string, StatementSync>();
+/** SQLite: one prepared single-row insert run for every row on the writer thread, in one transaction. */
+function sqliteInsertRows(writer: SqliteWriter) {
+  const statements = new Map<string, string>();
   return async (table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> => {
     if (rows.length === 0) return;
     const key = `${table}(${columns.join(',')})`;
-    let stmt = statements.get(key);
-    if (!stmt) {
-      stmt = raw.prepare(`insert into ${identifier(table)} (${columns.map(identifier).join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict do nothing`);
-      statements.set(key, stmt);
+    let sql = statements.get(key);
+    if (!sql) {
+      sql = `insert into ${identifier(table)} (${columns.map(identifier).join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict do nothing`;
+      statements.set(key, sql);
     }
-    if (raw.isTransaction) {
-      await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) values ${sql.join(rows.map((r) => sql`(${sql.join(r)})`))} on conflict do nothing`.execute(db);
-      return;
-    }
-    raw.exec('BEGIN');
-    try {
-      for (const row of rows) stmt.run(...(row as SQLInputValue[]));
-      raw.exec('COMMIT');
-    } catch (err) {
-      raw.exec('ROLLBACK');
-      throw err;
-    }
+    await writer.run({ kind: 'rows', sql, rows });
   };
 }
 
@@ -134,6 +147,35 @@ function postgresInsertRows(pool: pg.Pool) {
       const chunk = rows.slice(i, i + perStatement);
       const values = chunk.map((_, r) => `(${columns.map((__, c) => `$${r * columns.length + c + 1}`).join(', ')})`).join(', ');
       await pool.query(`insert into ${identifier(table)} (${columns.map(identifier).join(', ')}) values ${values} on conflict do nothing`, chunk.flat());
+    }
+  };
+}
+
+/** PostgreSQL: the statements in one transaction on one pooled connection. */
+function postgresWrite(pool: pg.Pool) {
+  return async (queries: readonly CompiledQuery[]): Promise<WriteResult[]> => {
+    if (queries.length === 0) return [];
+    const client = await pool.connect();
+    try {
+      if (queries.length === 1) {
+        const r = await client.query(queries[0].sql, queries[0].parameters as unknown[]);
+        return [{ rows: r.rows, changes: r.rowCount ?? 0 }];
+      }
+      await client.query('begin');
+      const results: WriteResult[] = [];
+      try {
+        for (const q of queries) {
+          const r = await client.query(q.sql, q.parameters as unknown[]);
+          results.push({ rows: r.rows, changes: r.rowCount ?? 0 });
+        }
+        await client.query('commit');
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        throw err;
+      }
+      return results;
+    } finally {
+      client.release();
     }
   };
 }

@@ -211,7 +211,6 @@ export class Ingestor {
   private async commit(batch: Batch): Promise<void> {
     const db = this.store.db.withTables<TelematicsTables>();
     const nowIso = new Date(this.clock.now()).toISOString();
-    const newKeys = new Set<string>();
     const advanced: NormalisedReading[] = [];
     const committed: { states?: Map<string, StateEntry> } = {};
     try {
@@ -219,13 +218,7 @@ export class Ingestor {
         for (const chunk of chunks(dedupeBy(batch.raws, (r) => `${r.received_at}/${r.raw_id}`), CHUNK)) {
           await trx.executeQuery(this.inserts.raw(chunk.length, chunk.flatMap((r) => [r.raw_id, r.provider, r.received_at, r.payload])));
         }
-        const unique = dedupeBy(batch.readings, (r) => r.key);
-        for (const chunk of chunks(unique, CHUNK)) {
-          const { rows } = await trx.executeQuery(this.inserts.reading(chunk.length, readingParams(chunk)));
-          for (const row of rows as { reading_key: string }[]) newKeys.add(row.reading_key);
-        }
-        const fresh: NormalisedReading[] = [];
-        for (const r of unique) if (newKeys.has(r.key)) { r.stored = true; fresh.push(r.reading); }
+        const fresh = await this.insertReadings(trx, dedupeBy(batch.readings, (r) => r.key));
         if (fresh.length > 0) advanced.push(...await this.advanceState(trx, fresh, nowIso, committed));
         for (const chunk of chunks(dedupeBy(batch.quarantines, (q) => q.id), CHUNK)) {
           await trx.insertInto('telematics_quarantine').values(chunk.map((q) => ({
@@ -248,6 +241,32 @@ export class Ingestor {
     if (this.stateCache && committed.states) for (const [k, v] of committed.states) this.stateCache.set(k, v);
     for (const w of batch.waiters) w.resolve();
     for (const r of advanced) this.bus.publish(toEvent(r));
+  }
+
+  /**
+   * Stores the readings not stored yet, marks them `stored` and returns them. PostgreSQL: multi-row inserts whose
+   * RETURNING names the new keys, one round trip per 400 rows. SQLite: one single-row insert per reading (prepared
+   * once, sqlite-database.ts caches it by its text), new when it changed a row: on node:sqlite that takes about half
+   * the CPU of multi-row inserts of 10 to 400 rows or of an insert from json_each (measured: 6 against 10 to 15 µs a
+   * row in transactions of 3,200), and in-process there is no round trip to save.
+   */
+  private async insertReadings(trx: Transaction<TelematicsTables>, unique: readonly PendingReading[]): Promise<NormalisedReading[]> {
+    const fresh: NormalisedReading[] = [];
+    if (this.inserts.postgres) {
+      const newKeys = new Set<string>();
+      for (const chunk of chunks(unique, CHUNK)) {
+        const { rows } = await trx.executeQuery(this.inserts.reading(chunk.length, readingParams(chunk)));
+        for (const row of rows as { reading_key: string }[]) newKeys.add(row.reading_key);
+      }
+      for (const r of unique) if (newKeys.has(r.key)) { r.stored = true; fresh.push(r.reading); }
+      return fresh;
+    }
+    const one = this.inserts.readingOne();
+    for (const r of unique) {
+      const { numAffectedRows } = await trx.executeQuery(CompiledQuery.raw(one, readingParams([r])));
+      if (numAffectedRows === 1n) { r.stored = true; fresh.push(r.reading); }
+    }
+    return fresh;
   }
 
   /**
@@ -343,8 +362,14 @@ function readingParams(chunk: readonly PendingReading[]): unknown[] {
  */
 class HotInserts {
   private readonly cache = new Map<string, CompiledQuery>();
-  private readonly postgres: boolean;
+  readonly postgres: boolean;
+  private readingOneSql: string | null = null;
   constructor(postgres: boolean) { this.postgres = postgres; }
+
+  /** SQLite: one reading per run; `changes` says whether it was new. */
+  readingOne(): string {
+    return this.readingOneSql ??= `insert into telematics_reading (${readingColumns.join(', ')}) values (${readingColumns.map(() => '?').join(', ')}) on conflict (tenant_id, vehicle_id, measured_at, reading_key) do nothing`;
+  }
 
   raw(rows: number, params: unknown[]): CompiledQuery {
     return this.build('raw', rows, params, 'telematics_raw', ['raw_id', 'provider', 'received_at', 'payload'], 'on conflict (received_at, raw_id) do nothing');

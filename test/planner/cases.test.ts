@@ -171,3 +171,50 @@ test('case 13, unannounced arrivals: once the month\'s peak is at the connection
   assert.ok(site.sessions[0].ready && fleet.sessions[0].ready);
   assert.ok(site.energyCost > fleet.energyCost, 'and pays the dearer hours for it');
 });
+
+test('warm re-plan after a limit is raised: the lower peak the looser limit allows is found, not the old one kept', () => {
+  // Panel B (5 kW) forces A to 5 kW for all 4 h while C needs 10 kWh in the first 2 h: peak 10 kW. With B raised (or
+  // with less other site load), A can wait for C to finish and the flat plan peaks at 7.5 kW.
+  const flat = { currency: 'EUR', defaultPricePerKwh: 0.2, rules: [], demandCharges: [{ pricePerKw: 10 }] };
+  const make = (panelKw: number, otherKw: number) => ({
+    ...depot({
+      gridLimitKw: 100, tariff: flat,
+      circuits: [{ id: 'site', parentId: null, maxPowerKw: 100 }, { id: 'B', parentId: 'site', maxPowerKw: panelKw }],
+      chargers: [dc('DA', 'B'), dc('DC')],
+      sessions: [session('A', 'DA', 20, now + 4 * 3_600_000), session('C', 'DC', 10, now + 2 * 3_600_000)],
+    }),
+    otherLoadKw: [{ fromMs: now, loadKw: otherKw }],
+  });
+  const before = plan(make(5, 0), now);
+  assert.ok(Math.abs(before.peakKw - 10) < 1e-3, `peak ${before.peakKw}`);
+  const raised = make(50, 0);
+  const warm = plan(raised, now + 60_000, { previous: before });
+  const cold = plan(raised, now + 60_000);
+  assert.deepEqual(verifyPlan(raised, warm), []);
+  assert.ok(Math.abs(cold.peakKw - 7.5) < 0.05, `cold peak ${cold.peakKw}`);
+  assert.ok(warm.totalCost <= cold.totalCost * 1.001 + 1e-6, `warm ${warm.totalCost} (peak ${warm.peakKw}) vs cold ${cold.totalCost} (peak ${cold.peakKw})`);
+  // Other site load that falls: the root loosens the same way.
+  const loaded = make(50, 95);
+  const first = plan(loaded, now);
+  const lighter = make(50, 0);
+  const warm2 = plan(lighter, now + 60_000, { previous: first });
+  const cold2 = plan(lighter, now + 60_000);
+  assert.deepEqual(verifyPlan(lighter, warm2), []);
+  assert.ok(warm2.totalCost <= cold2.totalCost * 1.001 + 1e-6, `warm ${warm2.totalCost} (peak ${warm2.peakKw}) vs cold ${cold2.totalCost} (peak ${cold2.peakKw})`);
+});
+
+test('case 13b, expected peak: a site whose history says it runs at its limit does not defer for a demand charge it will pay anyway', () => {
+  const withDemand = { ...touTariff, demandCharges: [{ pricePerKw: 10 }] };
+  const snap = (unannouncedArrivals: boolean, expectedPeakKw?: number) => ({
+    ...depot({ gridLimitKw: 50, tariff: withDemand, chargers: [dc('D1')], sessions: [session('v', 'D1', 40, at(6))] }),
+    policy: { unannouncedArrivals }, ...(expectedPeakKw === undefined ? {} : { expectedPeakKw }),
+  });
+  const quiet = plan(snap(true), now);
+  const busy = plan(snap(true, 50), now);
+  const fleet = plan(snap(false, 50), now);
+  assert.ok(quiet.peakKw < 10, `no history: flattened against the demand charge (peak ${quiet.peakKw})`);
+  assert.equal(busy.sessions[0].powerKw[0], 50, 'history at the limit: charges now');
+  assert.ok(fleet.peakKw < 10, `a fleet depot (no unannounced arrivals) ignores it (peak ${fleet.peakKw})`);
+  assert.ok(quiet.sessions[0].ready && busy.sessions[0].ready && fleet.sessions[0].ready);
+  assert.throws(() => plan(snap(true, -1), now), (e: unknown) => e instanceof PlannerInputError && e.path === 'expectedPeakKw');
+});

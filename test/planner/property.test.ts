@@ -88,3 +88,29 @@ test('warm re-plan after an event: same readiness and cost within 1% of planning
     if (first.sessions[0].plannedKwh > 1e-2) assert.equal(warmSolve(p, first), undefined, `seed ${seed}`);
   }
 });
+
+test('warm re-plan a minute later, after limits are raised or lowered, a vehicle slowed, more other load: cost within 1% of planning from scratch, limits kept', () => {
+  let warmed = 0;
+  for (const seed of seeds.slice(0, 20)) {
+    const sc = depotOf(seed);
+    const first = plan(sc.snapshot, sc.nowMs);
+    const later = sc.nowMs + 60_000;
+    const moved = { ...sc.snapshot, sessions: sc.snapshot.sessions.map((s, i) => (i === 0 ? { ...s, departureMs: Math.max(later + 900_000, s.departureMs - 1_800_000) } : s)) };
+    const raised = { ...sc.snapshot, circuits: sc.snapshot.circuits.map((c) => ({ ...c, maxPowerKw: c.maxPowerKw * 1.3 })), gridLimitKw: sc.snapshot.gridLimitKw * 1.3 };
+    // Tightening events that lower what can be delivered at all, and with it the cap needed to deliver it.
+    const slowed = { ...sc.snapshot, sessions: sc.snapshot.sessions.map((s, i) => (i === seed % sc.snapshot.sessions.length ? { ...s, vehicleMaxPowerKw: 3 } : s)) };
+    const lowered = { ...sc.snapshot, circuits: sc.snapshot.circuits.map((c, i) => (i === seed % sc.snapshot.circuits.length ? { ...c, maxPowerKw: c.maxPowerKw * 0.7 } : c)) };
+    const busier = { ...sc.snapshot, otherLoadKw: [{ fromMs: sc.nowMs, loadKw: 0.1 * sc.snapshot.gridLimitKw }] };
+    for (const [what, snap] of [['moved', moved], ['raised', raised], ['slowed', slowed], ['lowered', lowered], ['busier', busier]] as const) {
+      const cold = plan(snap, later);
+      const warm = plan(snap, later, { previous: first });
+      if (what === 'moved' && warmSolve(buildProblem(snap, later), first)) warmed++;
+      assert.deepEqual(verifyPlan(snap, warm), [], `seed ${seed} ${what}`);
+      assert.ok(warm.shortfallKwh <= cold.shortfallKwh + 1e-3, `seed ${seed} ${what}: warm short ${warm.shortfallKwh} vs ${cold.shortfallKwh}`);
+      assert.ok(warm.totalCost <= cold.totalCost * 1.01 + 1e-6, `seed ${seed} ${what}: warm ${warm.totalCost} vs cold ${cold.totalCost}`);
+    }
+    // Raised limits may lower the best cap: no warm start keeps the old one.
+    assert.equal(warmSolve(buildProblem(raised, later), first), undefined, `seed ${seed}`);
+  }
+  assert.ok(warmed >= 3, `the warm path ran (${warmed} of 20)`);
+});

@@ -127,6 +127,17 @@ test('generic webhook: declarative mapping with units and boolean matching; bad 
   ]);
 });
 
+test('generic webhook decoding: default units, every value field present (null when absent), bad values named by record and path', () => {
+  const mapping = { vehicleId: 'id', vin: 'vin', measuredAt: 'ts', fields: { socPercent: 'soc', speedKmh: 'v.kmh', pluggedIn: 'plug', rangeKm: 'range' } };
+  assert.deepEqual(decodeWithMapping({ id: 7, ts: '2026-11-28T10:00:00Z', soc: 61.5, v: { kmh: '12' }, plug: 1, range: null }, mapping), [{
+    socPercent: 61.5, rangeKm: null, odometerKm: null, lat: null, lon: null, speedKmh: 12, pluggedIn: true, charging: null, chargeEnergyAddedKwh: null,
+    vehicle: { providerVehicleId: '7', vin: null }, measuredAt: '2026-11-28T10:00:00.000Z',
+  }]);
+  assert.throws(() => decodeWithMapping([{ id: 'a', ts: 1764324000, soc: 50 }, { id: 'b', ts: 1764324000, soc: 'lots' }], mapping), /record 1: soc is not a number: "lots"/);
+  assert.throws(() => decodeWithMapping({ id: 'a', ts: 1764324000, plug: 'maybe' }, mapping), /plug is not a boolean: "maybe"/);
+  assert.throws(() => decodeWithMapping({ id: 'a', ts: 'yesterday', soc: 50 }, mapping), /ts is not a timestamp: "yesterday"/);
+});
+
 test('generic webhook signatures: HMAC over timestamp and body, tolerance window, sha256= prefix', () => {
   const provider = createWebhookProvider('gw', 't1', { timestampHeader: 'x-timestamp', mapping: { vehicleId: 'id', measuredAt: 'ts', fields: { socPercent: 'soc' } } }, { signingSecret: 'k' });
   const body = '{"id":"V1","ts":"2026-11-28T09:59:00Z","soc":50}';

@@ -96,6 +96,20 @@ bothStores('concurrent deliveries of one reading race to a single row', async (c
   assert.equal(await count(ctx.store, 'telematics_reading'), 1);
 });
 
+bothStores('a delivery mixing stored and new readings stores and publishes only the new ones', async (ctx) => {
+  const units = [0, 1, 2, 3, 4, 5].map((m) => ({ id: 'ext-14', ts: at(-10 + m), soc: 50 + m }));
+  const first = await ingest(ctx, [units[3], units[1]]);
+  const mixed = await ingest(ctx, units);
+  assert.deepEqual([first.accepted, first.duplicates], [2, 0]);
+  assert.deepEqual([mixed.accepted, mixed.duplicates], [4, 2]);
+  assert.equal(await count(ctx.store, 'telematics_reading'), 6);
+  await ctx.bus.drain();
+  // Published in measurement order within a delivery; 0 and 2 were measured before 3, so they are history only.
+  assert.deepEqual(ctx.events.map((e) => e.socPercent), [51, 53, 54, 55]);
+  const state = await ctx.telematics.vehicleState('t1', 'van-14');
+  assert.deepEqual([state?.fields.socPercent?.value, state?.fields.socPercent?.at], [55, at(-5)]);
+});
+
 bothStores('a late reading never overwrites a newer one, field by field', async (ctx) => {
   await ingest(ctx, [{ id: 'ext-14', ts: at(-2), soc: 80 }]);
   // Arrives later but was measured earlier: stored as history, SoC state unchanged; its odometer is still the newest known.

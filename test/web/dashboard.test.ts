@@ -1,21 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestServer, testAdminKey, type TestServer } from '../helpers/server.ts';
 import { bootCharger, type TestCharger } from '../helpers/charger.ts';
 import { importInto, smallDepot } from '../control/helpers.ts';
 import { waitFor } from '../ocpp/helpers.ts';
+import { launch, shot, signIn } from './browser.ts';
 
 /**
  * The dashboard in headless Chromium against the real server: a small depot imported, four test chargers connected
  * over OCPP, three vans charging and reporting power and SoC that change every half second.
  */
-
-const chromiumPath = '/usr/bin/chromium';
-const artifacts = path.resolve(import.meta.dirname, '../../test-artifacts');
 
 interface ProfileCall { csChargingProfiles: { chargingProfilePurpose: string } }
 
@@ -30,36 +24,9 @@ async function smartCharger(url: string, id: string): Promise<TestCharger> {
   });
 }
 
-async function launch(t: import('node:test').TestContext): Promise<Browser | null> {
-  if (!existsSync(chromiumPath)) {
-    if (process.env.CI === 'true') assert.fail(`${chromiumPath} is missing (apt-get install -y chromium)`);
-    t.skip(`${chromiumPath} not installed (apt-get install -y chromium)`);
-    return null;
-  }
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
-
-async function signIn(page: Page, url: string, key: string): Promise<void> {
-  await page.goto(url + '/');
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await page.fill('input[name=key]', key);
-  await page.click('#login button');
-  await page.waitForSelector('header select#depot');
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-
 test('dashboard: live overview, override, alert acknowledge, CSV import, and a viewer who cannot change anything', async (t) => {
   const browser = await launch(t);
   if (!browser) return;
-  mkdirSync(artifacts, { recursive: true });
-  // The page under test is the current web/ (a no-op when web/dist is fresh, as under npm test).
-  const build = spawnSync(path.resolve(import.meta.dirname, '../../scripts/build-web'), { encoding: 'utf8' });
-  assert.equal(build.status, 0, `build-web failed: ${build.stderr}`);
   const nowMs = Date.now();
   const dataDir = await importInto(null, smallDepot(nowMs, { n: 3, bays: 4, gridLimitKw: 12 }), 'automatic');
   const server: TestServer = await startTestServer({ dataDir });
@@ -68,7 +35,6 @@ test('dashboard: live overview, override, alert acknowledge, CSV import, and a v
   t.after(async () => {
     for (const timer of timers) clearInterval(timer);
     for (const c of chargers) await c.close().catch(() => undefined);
-    await browser.close();
     await server.stop();
   });
 

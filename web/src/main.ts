@@ -1,5 +1,6 @@
 // The dispatcher's dashboard: plain TypeScript, hash routes, data from /api, kept current by Server-Sent Events.
 import { esc, planChart, socChart } from './charts.ts';
+import { kioskPage, yardPage, type PageContext } from './yard.ts';
 
 type Role = 'viewer' | 'dispatcher' | 'admin';
 type Json = Record<string, unknown>;
@@ -86,7 +87,7 @@ function nav(): void {
   const link = (href: string, label: string) => `<a href="#${href}" class="${route === href || (href !== '/' && route.startsWith(href)) ? 'active' : ''}">${label}</a>`;
   top.innerHTML = `<span class="brand">Voltyard</span>
     <select id="depot" aria-label="depot">${state.depots.map((d) => `<option value="${esc(d.id)}"${d.id === state.depotId ? ' selected' : ''}>${esc(d.name)}</option>`).join('')}</select>
-    ${link('/', 'Overview')}${link('/alerts', 'Alerts')}${link('/approvals', 'Approvals')}${link('/setup/chargers', 'Chargers')}${link('/setup/vehicles', 'Vehicles')}
+    ${link('/', 'Overview')}${link('/yard', 'Yard')}${link('/alerts', 'Alerts')}${link('/approvals', 'Approvals')}${link('/setup/chargers', 'Chargers')}${link('/setup/vehicles', 'Vehicles')}
     ${link('/setup/departures', 'Departures')}${link('/setup/tokens', 'Tokens')}${link('/setup/circuits', 'Circuits')}${link('/setup/tariff', 'Tariff')}
     <span class="role"><span class="live${state.live ? ' on' : ''}" title="live updates"></span>${esc(state.role ?? '')} <a href="#/logout">sign out</a></span>`;
   document.getElementById('depot')?.addEventListener('change', (e) => {
@@ -106,11 +107,14 @@ async function render(): Promise<void> {
     const route = location.hash.slice(1) || '/';
     if (route === '/logout') { localStorage.removeItem('voltyard-key'); state.key = ''; source?.close(); location.hash = '/'; return login(); }
     if (!state.key) return login();
+    const yardCtx: PageContext = { api, toast, can, dis, setPage, timeIn, render, depotId: state.depotId, app, top };
+    // The gate kiosk is a screen of its own: no navigation a driver could wander off into.
+    if (route === '/kiosk') return await kioskPage(yardCtx);
     nav();
     if (!state.depotId && !route.startsWith('/setup')) { app.innerHTML = '<div class="card">No depot yet: import a scenario (<code>voltyard import</code>) or create one with <code>PUT /api/depots/:id</code>.</div>'; return; }
     // Forms keep what the user typed: only re-render a page with a focused form field when asked to.
     const page = route.startsWith('/vehicle/') ? vehiclePage(decodeURIComponent(route.slice(9)))
-      : route === '/alerts' ? alertsPage() : route === '/approvals' ? approvalsPage()
+      : route === '/alerts' ? alertsPage() : route === '/approvals' ? approvalsPage() : route === '/yard' ? yardPage(yardCtx)
         : route.startsWith('/setup/') ? setupPage(route.slice(7)) : overviewPage();
     await page;
   } catch (err) {

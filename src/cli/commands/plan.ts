@@ -4,6 +4,8 @@ import { parseScenario, ScenarioError } from '../../fleet/scenario.ts';
 import { plan } from '../../planner/plan.ts';
 import { PlannerInputError } from '../../planner/problem.ts';
 import type { Plan } from '../../planner/types.ts';
+import { planYard } from '../../planner/yard/index.ts';
+import type { YardPlan } from '../../planner/yard/types.ts';
 import { UsageError, parseArgs, type Command } from '../command.ts';
 
 const usage = [
@@ -11,6 +13,8 @@ const usage = [
   '',
   'Plans every vehicle of a scenario jointly (docs/scenario-format.md) and prints a summary table:',
   'per session the energy needed and planned, any shortfall and the first reasons from its trace.',
+  'A scenario in the yard form (a "yard" section) is planned with the yard planner first: bays, the',
+  'yard crew\'s tasks and each vehicle\'s stints are printed before the energy plan.',
   '',
   'Options:',
   '  --json              print the whole plan (powers per slot, circuit loads, costs, traces) as JSON',
@@ -39,6 +43,25 @@ function summary(p: Plan, name: string, timeZone: string, ms: number): string {
   return lines.join('\n');
 }
 
+function yardSummary(p: YardPlan, timeZone: string, ms: number): string {
+  const clock = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const bays = new Set(p.stints.map((s) => s.bayId)).size;
+  const lines = [
+    `yard: ${p.readyCount}/${p.vehicles.length} vehicles ready, ${p.moves} yard moves, ${p.stints.length} stints on ${bays} bays; planned in ${ms.toFixed(1)} ms`,
+    '',
+    'tasks:',
+    ...p.tasks.map((t) => `  ${t.text}${t.isMove ? '' : '  (driver)'}`),
+    '',
+    `${'vehicle'.padEnd(10)} ${'bay'.padEnd(7)} ${'depart'.padEnd(6)} ${'plan'.padStart(6)} ${'short'.padStart(6)}  stints`,
+  ];
+  for (const v of p.vehicles) {
+    const stints = p.stints.filter((s) => s.vehicleId === v.vehicleId).map((s) => `${s.bayId} ${clock.format(s.fromMs)}–${clock.format(s.toMs)}`);
+    lines.push(`${v.vehicleId.padEnd(10)} ${(v.bayId ?? 'lot').padEnd(7)} ${clock.format(v.departureMs).padEnd(6)} ${v.plannedKwh.toFixed(1).padStart(6)} ` +
+      `${v.shortfallKwh.toFixed(1).padStart(6)}  ${stints.join(', ') || v.trace[0] || ''}`);
+  }
+  return lines.join('\n');
+}
+
 export const planCommand: Command = {
   name: 'plan',
   summary: 'plan a scenario file with the joint depot planner and print the plan',
@@ -63,6 +86,13 @@ export const planCommand: Command = {
       const scenario = parseScenario(json);
       const nowMs = nowOverride ?? scenario.nowMs;
       const started = performance.now();
+      if (scenario.yard) {
+        const yard = planYard(scenario.yard, nowMs);
+        const ms = performance.now() - started;
+        console.log(flags.has('json') ? JSON.stringify(yard, null, 2)
+          : `${yardSummary(yard, scenario.snapshot.timeZone, ms)}\n\n${summary(yard.energy, scenario.name, scenario.snapshot.timeZone, ms)}`);
+        return 0;
+      }
       const result = plan(scenario.snapshot, nowMs);
       const ms = performance.now() - started;
       console.log(flags.has('json') ? JSON.stringify(result, null, 2) : summary(result, scenario.name, scenario.snapshot.timeZone, ms));

@@ -4,6 +4,7 @@ import type { StationCommand, CommandResult } from '../commands.ts';
 import { handlerInstaller, notSupported } from '../rpc.ts';
 import { normaliseSample } from '../meter.ts';
 import { sampleRecorder } from '../samples.ts';
+import { utcIso } from '../timestamps.ts';
 import type { TransactionRow } from '../migrations.ts';
 import { toV16Call, fromV16Result, setVariables16 } from './commands.ts';
 import type * as M from './messages.ts';
@@ -46,13 +47,13 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
 
   on<Record<string, never>, M.HeartbeatConf>('Heartbeat', async () => {
     const at = iso();
-    if (conn.accepted) await repo.updateStation(stationId, { last_seen_at: at });
+    if (conn.accepted) await repo.touchStation(stationId, at);
     return { currentTime: at };
   });
 
   on<M.StatusNotificationReq, Record<string, never>>('StatusNotification', async (p) => {
     const receivedAt = iso();
-    const at = p.timestamp ? new Date(p.timestamp).toISOString() : receivedAt;
+    const at = p.timestamp ? utcIso(p.timestamp) : receivedAt;
     const outcome = await repo.putConnectorStatus({
       station_id: stationId, connector_id: p.connectorId, status: p.status, error_code: p.errorCode === 'NoError' ? null : p.errorCode,
       info: p.info ?? null, vendor_error_code: p.vendorErrorCode ?? null, status_at: at,
@@ -90,7 +91,7 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
 
   on<M.StartTransactionReq, M.StartTransactionConf>('StartTransaction', async (p) => {
     const receivedAt = iso();
-    const startedAt = new Date(p.timestamp).toISOString();
+    const startedAt = utcIso(p.timestamp);
     const existing = await repo.transactionByStart(stationId, p.connectorId, startedAt);
     if (existing) {
       log.info({ transactionId: existing.id, connectorId: p.connectorId }, 'repeated StartTransaction: answered with the first one');
@@ -122,7 +123,7 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
   /** 1.6 values are strings; signed data and anything not a number are skipped (and the latter logged). */
   function storeMeterValues(connectorId: number, transactionId: number | null, values: readonly M.MeterValue[], receivedAt: string): Promise<void> {
     return record(connectorId, transactionId, values.map((mv) => ({
-      sampledAt: new Date(mv.timestamp).toISOString(),
+      sampledAt: utcIso(mv.timestamp),
       samples: mv.sampledValue.flatMap((sv) => {
         if (sv.format === 'SignedData') return [];
         const value = Number(sv.value);
@@ -142,7 +143,7 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
 
   on<M.StopTransactionReq, M.StopTransactionConf>('StopTransaction', async (p) => {
     const receivedAt = iso();
-    const stoppedAt = new Date(p.timestamp).toISOString();
+    const stoppedAt = utcIso(p.timestamp);
     const info = p.idTag ? await idTagInfo(p.idTag, p.transactionId) : undefined;
     const reply = info ? { idTagInfo: info } : {};
     let tx = await repo.transaction(p.transactionId);

@@ -5,6 +5,7 @@ import { CommandError } from '../commands.ts';
 import { handlerInstaller, notSupported } from '../rpc.ts';
 import { normaliseSample } from '../meter.ts';
 import { sampleRecorder } from '../samples.ts';
+import { utcIso } from '../timestamps.ts';
 import type { TransactionRow } from '../migrations.ts';
 import type { VersionAdapter } from '../v16/handlers.ts';
 import { fromV201Result, reportedProfiles, reportedVariables, toV201Call, type CallContext } from './commands.ts';
@@ -33,6 +34,8 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
    * and "is this event new, late or repeated" must be answered against the state the previous one left.
    */
   let chain: Promise<unknown> = Promise.resolve();
+  /** Open transactions of this connection as last stored by it, by the station's transaction id. */
+  const knownTransactions = new Map<string, TransactionRow>();
   function serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = chain.then(fn);
     chain = run.catch(() => undefined);
@@ -62,18 +65,16 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
 
   on<Record<string, never>, { currentTime: string }>('Heartbeat', async () => {
     const at = iso();
-    if (conn.accepted) await repo.updateStation(stationId, { last_seen_at: at });
+    if (conn.accepted) await repo.touchStation(stationId, at);
     return { currentTime: at };
   });
 
   on<M.StatusNotificationReq, Record<string, never>>('StatusNotification', async (p) => {
     const receivedAt = iso();
-    const at = new Date(p.timestamp).toISOString();
-    const connectors = await repo.putEvseConnectorStatus({ station_id: stationId, evse_id: p.evseId, connector_id: p.connectorId, status: p.connectorStatus, status_at: at });
-    if (!connectors) {
-      log.debug({ evseId: p.evseId, connectorId: p.connectorId, status: p.connectorStatus, at }, 'late status notification stored nowhere: a newer status is known');
-      return {};
-    }
+    const at = utcIso(p.timestamp);
+    const { outcome, connectors } = await repo.putEvseConnectorStatus({ station_id: stationId, evse_id: p.evseId, connector_id: p.connectorId, status: p.connectorStatus, status_at: at });
+    if (outcome === 'late') log.debug({ evseId: p.evseId, connectorId: p.connectorId, status: p.connectorStatus, at }, 'late status notification stored nowhere: a newer status is known');
+    if (outcome !== 'changed') return {};
     // The registry's row for the EVSE (1.6's connector) shows what the EVSE as a whole can do.
     await repo.putConnectorStatus({
       station_id: stationId, connector_id: p.evseId, status: evseStatus(connectors.map((c) => c.status)), error_code: null, info: null, vendor_error_code: null,
@@ -119,7 +120,7 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
   /** 2.0.1 values are numbers with a unit multiplier; instants are taken in time order. */
   function storeMeterValues(evseId: number, transactionId: number | null, values: readonly M.MeterValue[], receivedAt: string): Promise<void> {
     return record(evseId, transactionId, [...values].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp)).map((mv) => ({
-      sampledAt: new Date(mv.timestamp).toISOString(),
+      sampledAt: utcIso(mv.timestamp),
       samples: mv.sampledValue.map((sv) => normaliseSample({
         value: sv.value, measurand: sv.measurand, unit: sv.unitOfMeasure?.unit, multiplier: sv.unitOfMeasure?.multiplier,
         phase: sv.phase, location: sv.location, context: sv.context,
@@ -137,9 +138,13 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
 
   async function transactionEvent(p: M.TransactionEventReq): Promise<M.TransactionEventRes> {
     const receivedAt = iso();
-    const at = new Date(p.timestamp).toISOString();
+    const at = utcIso(p.timestamp);
     const stationTxId = p.transactionInfo.transactionId;
-    let tx = await repo.transactionByStationTxId(stationId, stationTxId);
+    // The row as this connection last stored it saves a read per event; a replaced connection no longer trusts it.
+    if (conn.replaced) knownTransactions.clear();
+    const cached = knownTransactions.get(stationTxId);
+    knownTransactions.delete(stationTxId);
+    let tx = cached ?? await repo.transactionByStationTxId(stationId, stationTxId);
     const evseId = p.evse?.id ?? tx?.connector_id ?? null;
     const auth = p.idToken ? await authorize(p.idToken, tx?.id) : null;
     const reply: M.TransactionEventRes = auth ? { idTokenInfo: auth.info } : {};
@@ -164,7 +169,9 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
       }
     }
 
-    if (!created && await repo.transactionEventSeen(stationId, stationTxId, p.seqNo)) {
+    // Above the highest seqNo applied, an event cannot have been recorded yet (the two are stored together).
+    const beyondApplied = cached !== undefined && cached.last_seq_no !== null && p.seqNo > cached.last_seq_no;
+    if (!created && !beyondApplied && await repo.transactionEventSeen(stationId, stationTxId, p.seqNo)) {
       log.info({ transactionId: tx.id, stationTxId, seqNo: p.seqNo, eventType: p.eventType }, 'repeated TransactionEvent: already applied');
       return reply;
     }
@@ -190,13 +197,17 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
     if (p.offline) log.info({ transactionId: tx.id, seqNo: p.seqNo, eventType: p.eventType, at }, 'TransactionEvent queued while offline');
     if (late) log.info({ transactionId: tx.id, seqNo: p.seqNo, lastSeqNo: before.last_seq_no, eventType: p.eventType }, 'late TransactionEvent: stored, state kept');
 
-    await repo.updateTransaction(tx.id, patch);
     let after: TransactionRow = { ...before, ...patch };
-
     // Announced as 1.6 does: the start first, then the meter values it carried, then the end.
     const announcedBefore = !created && before.started_at !== null && before.meter_start_wh !== null;
-    const announceable = after.started_at !== null && after.meter_start_wh !== null && before.stopped_at === null;
-    if (!announcedBefore && announceable) {
+    const announceStart = !announcedBefore && after.started_at !== null && after.meter_start_wh !== null && before.stopped_at === null;
+    const ending = p.eventType === 'Ended' && before.stopped_at === null;
+    // What is announced is stored first; otherwise (most events: periodic meter values) the state change is stored
+    // with the event's record at the end, in one write.
+    const storeNow = announceStart || ending;
+    if (storeNow) await repo.updateTransaction(tx.id, patch);
+
+    if (announceStart) {
       log.info({ transactionId: tx.id, stationTxId, evseId: after.connector_id, idToken: after.id_tag }, 'transaction started');
       bus.publish({
         type: 'SessionStarted', stationId, at: after.started_at!, receivedAt, evseId: after.connector_id ?? 0, connectorId: p.evse?.connectorId ?? 1,
@@ -209,9 +220,9 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
       else await storeMeterValues(after.connector_id, tx.id, p.meterValue, receivedAt);
     }
 
-    if (p.eventType === 'Ended' && before.stopped_at !== null) {
+    if (p.eventType === 'Ended' && !ending) {
       log.info({ transactionId: tx.id, seqNo: p.seqNo }, 'second Ended event for a transaction already ended: state kept');
-    } else if (p.eventType === 'Ended') {
+    } else if (ending) {
       const stopWh = registerWh ?? ((await repo.latestEnergyKwh(tx.id)) ?? NaN) * 1000;
       const meterStopWh = Number.isFinite(stopWh) ? round(stopWh) : null;
       const start = after.meter_start_wh;
@@ -230,10 +241,11 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
     }
     // Recorded last: a crash before this point leaves the event unrecorded, so the station's resend applies it again
     // (every step above is idempotent) instead of being mistaken for a repeat of an event whose effects were lost.
-    await repo.recordTransactionEvent({
+    await repo.applyTransactionEvent(tx.id, storeNow ? {} : patch, {
       station_id: stationId, station_tx_id: stationTxId, seq_no: p.seqNo, transaction_id: tx.id, event_type: p.eventType,
       trigger_reason: p.triggerReason, at, offline: p.offline ? 1 : 0, received_at: receivedAt,
     });
+    if (after.stopped_at === null) knownTransactions.set(stationTxId, after);
     return reply;
   }
 
@@ -247,7 +259,10 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
     const departureAt = needs.departureTime ? new Date(needs.departureTime).toISOString() : null;
     const tx = await repo.openTransactionOnEvse(stationId, p.evseId);
     const energyRequestKwh = energyWh === undefined ? null : energyWh / 1000;
-    if (tx) await repo.updateTransaction(tx.id, { ev_energy_request_kwh: energyRequestKwh, ev_departure_at: departureAt });
+    if (tx) {
+      await repo.updateTransaction(tx.id, { ev_energy_request_kwh: energyRequestKwh, ev_departure_at: departureAt });
+      if (tx.station_tx_id !== null) knownTransactions.delete(tx.station_tx_id);
+    }
     log.info({ evseId: p.evseId, transactionId: tx?.id, energyRequestKwh, departureAt, transfer: needs.requestedEnergyTransfer }, 'EV charging needs');
     bus.publish({
       type: 'EvChargingNeedsReported', stationId, at, receivedAt: at, evseId: p.evseId, transactionId: tx ? String(tx.id) : null,

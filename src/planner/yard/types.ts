@@ -134,4 +134,16 @@ export interface YardPlan {
   readonly energy: Plan;
   readonly moves: number;
   readonly readyCount: number;
+  /** The depot's IANA zone, for clock times read from the plan (the kiosk's answer). */
+  readonly timeZone?: string;
+}
+
+/** The kiosk's answer to "which bay?" for one vehicle. */
+export interface BayAnswer {
+  readonly vehicleId: string;
+  /** `plug`: plug into `bayId` now (or at arrival); `stay`: already on it; `wait`: park in the lot (the crew moves it at `atMs`, if planned). */
+  readonly action: 'plug' | 'stay' | 'wait' | 'unknown';
+  readonly bayId: string | null;
+  readonly atMs: number | null;
+  readonly text: string;
 }

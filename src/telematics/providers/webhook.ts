@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Provider } from '../provider.ts';
-import { bool, DecodeError, emptyValues, isRecord, num, text, toIso, valueFields, type ReadingDraft, type ValueField } from '../reading.ts';
+import { bool, DecodeError, isRecord, num, text, toIso, valueFields, type ReadingDraft, type ValueField } from '../reading.ts';
 import { defaultUnit, sourceUnits, toDomainUnit, unitProblem, type SourceUnit } from '../units.ts';
 
 /**
@@ -76,6 +76,30 @@ function getPath(value: unknown, path: string): unknown {
   return at;
 }
 
+/** A mapping's fields resolved once per mapping: boolean or numeric, and the source unit to convert from. */
+interface CompiledField {
+  readonly field: ValueField;
+  readonly path: string;
+  readonly flag: boolean;
+  readonly equals: string | number | undefined;
+  readonly unit: SourceUnit | null;
+}
+
+const compiled = new WeakMap<WebhookMapping, readonly CompiledField[]>();
+
+function compileFields(mapping: WebhookMapping): readonly CompiledField[] {
+  let fields = compiled.get(mapping);
+  if (!fields) {
+    fields = (Object.entries(mapping.fields) as [ValueField, string | FieldMapping][]).map(([field, spec]) => {
+      const f = typeof spec === 'string' ? { path: spec } as FieldMapping : spec;
+      const flag = field === 'pluggedIn' || field === 'charging';
+      return { field, path: f.path, flag, equals: f.equals, unit: flag ? null : f.unit ?? defaultUnit(field) };
+    });
+    compiled.set(mapping, fields);
+  }
+  return fields;
+}
+
 export function decodeWithMapping(body: unknown, mapping: WebhookMapping): ReadingDraft[] {
   let records: unknown[];
   if (mapping.records) {
@@ -85,26 +109,34 @@ export function decodeWithMapping(body: unknown, mapping: WebhookMapping): Readi
   } else {
     records = Array.isArray(body) ? body : [body];
   }
-  return records.map((r, i) => {
-    const where = (p: string) => records.length > 1 || mapping.records ? `record ${i}: ${p}` : p;
+  const fields = compileFields(mapping);
+  const numbered = records.length > 1 || mapping.records !== undefined;
+  const drafts: ReadingDraft[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    const where = (p: string) => numbered ? `record ${i}: ${p}` : p;
     if (!isRecord(r)) throw new DecodeError(where('not an object'));
     const providerVehicleId = mapping.vehicleId ? optionalText(getPath(r, mapping.vehicleId), where(mapping.vehicleId)) : null;
     const vin = mapping.vin ? optionalText(getPath(r, mapping.vin), where(mapping.vin)) : null;
-    const measuredAt = toIso(getPath(r, mapping.measuredAt), where(mapping.measuredAt));
-    const values: Record<string, unknown> = {};
-    for (const [field, spec] of Object.entries(mapping.fields) as [ValueField, string | FieldMapping][]) {
-      const f = typeof spec === 'string' ? { path: spec } : spec;
+    // Every field present from the start, so each draft has one shape.
+    const draft: { -readonly [K in keyof ReadingDraft]: ReadingDraft[K] } = {
+      socPercent: null, rangeKm: null, odometerKm: null, lat: null, lon: null, speedKmh: null, pluggedIn: null, charging: null, chargeEnergyAddedKwh: null,
+      vehicle: { providerVehicleId, vin }, measuredAt: toIso(getPath(r, mapping.measuredAt), where(mapping.measuredAt)),
+    };
+    for (const f of fields) {
       const raw = getPath(r, f.path);
-      if (field === 'pluggedIn' || field === 'charging') {
-        values[field] = raw === undefined || raw === null ? null : f.equals !== undefined ? raw === f.equals : bool(raw, where(f.path));
+      if (raw === undefined || raw === null) continue;
+      if (f.flag) {
+        (draft[f.field] as boolean | null) = f.equals !== undefined ? raw === f.equals : bool(raw, where(f.path));
         continue;
       }
-      const n = num(raw, where(f.path));
-      const unit = f.unit ?? defaultUnit(field);
-      values[field] = n === null || unit === null ? n : toDomainUnit(n, unit);
+      // A finite number is the common case; anything else goes through the checks that name the path.
+      const n = typeof raw === 'number' && Number.isFinite(raw) ? raw : num(raw, where(f.path))!;
+      (draft[f.field] as number | null) = f.unit === null ? n : toDomainUnit(n, f.unit);
     }
-    return { ...emptyValues, ...values, vehicle: { providerVehicleId, vin }, measuredAt };
-  });
+    drafts.push(draft);
+  }
+  return drafts;
 }
 
 function optionalText(value: unknown, what: string): string | null {

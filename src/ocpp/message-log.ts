@@ -1,0 +1,125 @@
+/**
+ * What of a connection's traffic goes into the OCPP message log. Everything, except periodic traffic beyond one
+ * exchange per minute of each kind: Heartbeats, MeterValues (per connector), StatusNotifications that repeat the
+ * connector's previous status, and 2.0.1 TransactionEvents that only carry periodic meter values. Their content is
+ * kept elsewhere (last seen, meter samples, connector status); the log keeps a recent raw example of each for
+ * debugging a charger, and every exchange that changed something or failed. A periodic call answered with a
+ * CALLERROR is always logged, request and answer. Skipped exchanges are counted (`onSkip`; the central system's
+ * `stats.exchangesNotLogged`).
+ */
+export const periodicLogIntervalMs = 60_000;
+
+export interface FrameLog {
+  inbound(frame: string): void;
+  outbound(frame: string): void;
+}
+
+type Write = (direction: 'in' | 'out', frame: string, at: string) => void;
+
+/** `[2,"<id>","<Action>",…` read without parsing the payload; null for anything else. */
+const callHead = /^\[\s*2\s*,\s*"([^"\\]*)"\s*,\s*"([A-Za-z0-9]+)"/;
+/** `[3,"<id>",…` or `[4,"<id>",…`. */
+const answerHead = /^\[\s*([34])\s*,\s*"([^"\\]*)"/;
+const connectorOf = /"connectorId"\s*:\s*(\d+)/;
+const evseOf = /"evseId"\s*:\s*(\d+)/;
+const timestampField = /"timestamp"\s*:\s*"[^"]*"/;
+const maxHeld = 64;
+
+/**
+ * The message id and action of a CALL. Frames are read as text, not parsed: this runs for every frame. The compact
+ * spelling (`[2,"id","Action",`, what chargers and JSON.stringify write) is read with indexOf, anything else with
+ * the regular expression.
+ */
+function readCall(frame: string): { id: string; action: string; payloadAt: number } | null {
+  if (frame.charCodeAt(0) === 91 && frame.charCodeAt(1) === 50 && frame.charCodeAt(2) === 44 && frame.charCodeAt(3) === 34) {
+    const idEnd = frame.indexOf('"', 4);
+    if (idEnd > 0 && frame.charCodeAt(idEnd + 1) === 44 && frame.charCodeAt(idEnd + 2) === 34) {
+      const actionEnd = frame.indexOf('"', idEnd + 3);
+      const id = frame.slice(4, idEnd);
+      if (actionEnd > 0 && !id.includes('\\')) return { id, action: frame.slice(idEnd + 3, actionEnd), payloadAt: actionEnd + 1 };
+    }
+  }
+  const m = callHead.exec(frame);
+  return m ? { id: m[1]!, action: m[2]!, payloadAt: m[0].length } : null;
+}
+
+/** Type (3 or 4) and message id of a CALLRESULT or CALLERROR. */
+function readAnswer(frame: string): { type: number; id: string } | null {
+  const type = frame.charCodeAt(1) - 48;
+  if (frame.charCodeAt(0) === 91 && (type === 3 || type === 4) && frame.charCodeAt(2) === 44 && frame.charCodeAt(3) === 34) {
+    const idEnd = frame.indexOf('"', 4);
+    if (idEnd > 0) return { type, id: frame.slice(4, idEnd) };
+  }
+  const m = answerHead.exec(frame);
+  return m ? { type: Number(m[1]), id: m[2]! } : null;
+}
+
+/** A StatusNotification's payload without its timestamp: equal text, equal status. */
+function withoutTimestamp(payload: string): string {
+  const at = payload.indexOf('"timestamp":"');
+  if (at < 0) return payload.replace(timestampField, '');
+  const end = payload.indexOf('"', at + 13);
+  return end < 0 ? payload : payload.slice(0, at) + payload.slice(end + 1);
+}
+
+export function frameLog(protocol: 'ocpp1.6' | 'ocpp2.0.1', write: Write, onSkip: () => void, nowMs: () => number, iso: () => string): FrameLog {
+  // MeterValues name their connector (1.6) or EVSE (2.0.1).
+  const meterConnectorOf = protocol === 'ocpp1.6' ? connectorOf : evseOf;
+  const lastLoggedMs = new Map<string, number>();
+  /** Last status seen per connector (payload without its timestamp): an equal one is a repeat. */
+  const lastStatus = new Map<string, string>();
+  /** Periodic calls held back until their answer shows whether they failed, by message id. */
+  const held = new Map<string, { frame: string; atMs: number }>();
+
+  function periodicKey(action: string, frame: string, payloadAt: number): string | null {
+    switch (action) {
+      case 'Heartbeat':
+        return action;
+      case 'MeterValues':
+        return `${action}/${meterConnectorOf.exec(frame)?.[1] ?? ''}`;
+      case 'TransactionEvent':
+        return frame.includes('"eventType":"Updated"') && frame.includes('"triggerReason":"MeterValuePeriodic"') ? action : null;
+      case 'StatusNotification': {
+        // The payload without its timestamp (read as text: this runs for every frame) stands for the status.
+        const connector = `${evseOf.exec(frame)?.[1] ?? ''}/${connectorOf.exec(frame)?.[1] ?? ''}`;
+        const status = withoutTimestamp(frame.slice(payloadAt));
+        const key = `${action}/${connector}`;
+        if (lastStatus.get(connector) === status) return key;
+        // A change is always logged, and is the example of its repeats for the next minute.
+        lastStatus.set(connector, status);
+        lastLoggedMs.set(key, nowMs());
+        return null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  return {
+    inbound(frame) {
+      const call = readCall(frame);
+      const key = call ? periodicKey(call.action, frame, call.payloadAt) : null;
+      if (call && key !== null) {
+        const t = nowMs();
+        const last = lastLoggedMs.get(key);
+        if (last !== undefined && t - last < periodicLogIntervalMs) {
+          if (held.size >= maxHeld) held.clear();
+          held.set(call.id, { frame, atMs: t });
+          return;
+        }
+        lastLoggedMs.set(key, t);
+      }
+      write('in', frame, iso());
+    },
+    outbound(frame) {
+      const answer = held.size > 0 ? readAnswer(frame) : null;
+      const call = answer ? held.get(answer.id) : undefined;
+      if (answer && call) {
+        held.delete(answer.id);
+        if (answer.type === 3) { onSkip(); return; }
+        write('in', call.frame, new Date(call.atMs).toISOString());
+      }
+      write('out', frame, iso());
+    },
+  };
+}
