@@ -62,8 +62,9 @@ export async function startAccessRoutes(services: Services): Promise<Component> 
     return reply.code(204).send();
   });
 
+  // The lowest role: every dashboard sign-in (the gate kiosk's too) starts by asking what its key may do.
   http.get('/api/whoami', {
-    preHandler: requireRole(keys, 'viewer'),
+    preHandler: requireRole(keys, 'kiosk'),
     schema: { tags, summary: 'the role of the presented key (the dashboard hides what it may not do)', response: { 200: { type: 'object', properties: { keyId: { type: 'string' }, role: { type: 'string' } } }, ...problems } },
   }, async (request) => (request as typeof request & { principal: { keyId: string; role: Role } }).principal);
 

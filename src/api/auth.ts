@@ -5,8 +5,18 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger } from '../log.ts';
 import { HttpProblem } from './problem.ts';
 
-export type Role = 'viewer' | 'dispatcher' | 'admin';
-const rank: Record<Role, number> = { viewer: 0, dispatcher: 1, admin: 2 };
+/**
+ * Roles by rank, each allowed what the ones below it are. `kiosk` (the gate screen) sits below viewer: it may ask
+ * "which bay?" and learn its own role and the depots' names, nothing that shows the fleet.
+ */
+export type Role = 'kiosk' | 'viewer' | 'dispatcher' | 'admin';
+const rank: Record<Role, number> = { kiosk: 0, viewer: 1, dispatcher: 2, admin: 3 };
+
+/** Whether a key with role `held` may do what needs `needed` (for routes that authenticate without `requireRole`). */
+export function hasRole(held: Role, needed: Role): boolean {
+  // A stored role this build does not know (a newer version wrote it) is worth nothing rather than a crash.
+  return (rank[held] ?? -1) >= rank[needed];
+}
 
 export interface Principal {
   readonly keyId: string;
@@ -57,7 +67,7 @@ export function requireRole(resolve: KeyResolver, role: Role) {
     if (!principal) {
       throw new HttpProblem({ title: 'Unauthorized', status: 401, detail: 'send an API key as "Authorization: Bearer <key>" or "X-Api-Key: <key>"' });
     }
-    if (rank[principal.role] < rank[role]) {
+    if (!hasRole(principal.role, role)) {
       throw new HttpProblem({ title: 'Forbidden', status: 403, detail: `this action needs the ${role} role; the key has ${principal.role}` });
     }
     (request as FastifyRequest & { principal?: Principal }).principal = principal;

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Services, Component } from '../app.ts';
 import type { DomainEvent } from '../bus/events.ts';
 import type { Principal } from './auth.ts';
-import { presentedKey, requireRole } from './auth.ts';
+import { hasRole, presentedKey, requireRole } from './auth.ts';
 import { HttpProblem } from './problem.ts';
 
 /**
@@ -83,13 +83,15 @@ export async function startLiveEvents(services: Services): Promise<Component> {
       tags: ['live'], summary: 'Server-Sent Events: domain events (by type), `depot` (plan/mode/approvals changed), `alerts` (the alert list changed)',
       description: 'Authenticate with a header, or `?key=` (EventSource cannot send headers).',
       querystring: { type: 'object', additionalProperties: false, properties: { key: { type: 'string', maxLength: 200 }, depotId: { type: 'string', maxLength: 100 } } },
-      response: { 401: { $ref: 'Problem#' }, 503: { $ref: 'Problem#' } },
+      response: { 401: { $ref: 'Problem#' }, 403: { $ref: 'Problem#' }, 503: { $ref: 'Problem#' } },
     },
   }, async (request, reply) => {
     const q = request.query as { key?: string; depotId?: string };
     const key = presentedKey(request) ?? q.key ?? null;
     const principal: Principal | null = key ? await keys(key) : null;
     if (!principal) throw new HttpProblem({ title: 'Unauthorized', status: 401, detail: 'send an API key as a bearer token, X-Api-Key, or ?key=' });
+    // The events carry the fleet's state (vehicles, SoC, sessions): a gate kiosk's key is not enough.
+    if (!hasRole(principal.role, 'viewer')) throw new HttpProblem({ title: 'Forbidden', status: 403, detail: `the live stream needs the viewer role; the key has ${principal.role}` });
     if (streams.size >= maxStreams) throw new HttpProblem({ title: 'Service Unavailable', status: 503, detail: `at most ${maxStreams} live streams` });
     reply.hijack();
     const res = reply.raw;

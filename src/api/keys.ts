@@ -5,12 +5,13 @@ import type { Migration } from '../store/migration.ts';
 import { sha256, type KeyResolver, type Principal, type Role } from './auth.ts';
 
 /**
- * Stored API keys: each has a role (viewer, dispatcher, admin) and is kept only as a SHA-256 hash. The full key is
+ * Stored API keys: each has a role (kiosk, viewer, dispatcher, admin) and is kept only as a SHA-256 hash. The full key is
  * `vy_<id>_<secret>` and is returned once, at creation. The id in the key finds the row without scanning; the hash
  * is compared in constant time. SHA-256 (not a slow password hash) is enough: the secret is 32 random bytes.
  */
 
-export const roles = ['viewer', 'dispatcher', 'admin'] as const;
+/** Lowest first; the order of `rank` in auth.ts. */
+export const roles = ['kiosk', 'viewer', 'dispatcher', 'admin'] as const satisfies readonly Role[];
 
 export interface ApiKey {
   readonly id: string;

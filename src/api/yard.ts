@@ -2,14 +2,15 @@ import type { FastifyRequest } from 'fastify';
 import type { Services, Component } from '../app.ts';
 import { requireRole, type Principal } from './auth.ts';
 import { HttpProblem, badRequest, conflict, notFound } from './problem.ts';
-import { pageQuery, pageResult, problems, type Page } from './paging.ts';
+import { pageOf, pageQuery, pageResult, problems, type Page } from './paging.ts';
 import { tokenRegistry } from '../fleet/tokens.ts';
 import { connectorTypes, defaultConnectorType, yardConfig, YardConfigError, type ConnectorType, type MovePolicy } from '../fleet/yard.ts';
 import { taskView, yardTaskStatuses } from '../control/yard-tasks.ts';
 
 /**
  * The yard (issue 9) over REST: the crew's task list with acknowledge / done / skip, the driver's (or the gate
- * kiosk's) "which bay?", and the yard settings of a depot (move policy, station budgets, connector types).
+ * kiosk's) "which bay?" with the depot names the kiosk picks from, and the yard settings of a depot (move policy,
+ * station budgets, connector types).
  */
 
 const depotParams = { type: 'object', required: ['depotId'], properties: { depotId: { type: 'string', minLength: 1, maxLength: 100 } } } as const;
@@ -53,6 +54,8 @@ export async function startYardRoutes(services: Services): Promise<Component> {
   const tokens = tokenRegistry(store);
   const config = yardConfig(store);
   const tags = ['yard'];
+  // The gate kiosk's key reaches only `/bay` and the depot names below (and `/api/whoami`): not the fleet.
+  const kiosk = requireRole(keys, 'kiosk');
   const viewer = requireRole(keys, 'viewer');
   const dispatcher = requireRole(keys, 'dispatcher');
   const admin = requireRole(keys, 'admin');
@@ -105,8 +108,24 @@ export async function startYardRoutes(services: Services): Promise<Component> {
   change('done', 'mark a task done by hand (it also closes by itself when the vehicle shows up on the bay)');
   change('skip', 'skip a task: it will not be done; the yard is re-planned from where the vehicles are');
 
+  http.get('/api/kiosk/depots', {
+    preHandler: kiosk,
+    schema: {
+      tags, summary: 'the depots\' ids and names only, for the gate kiosk to pick its depot (`GET /api/depots` needs a viewer)',
+      querystring: pageQuery(),
+      response: { 200: pageResult({ type: 'object', additionalProperties: false, properties: { id: { type: 'string' }, name: { type: 'string' } } }), ...problems },
+    },
+  }, async (request) => {
+    const items: { id: string; name: string }[] = [];
+    for (const id of await plane.fleet.depotIds()) {
+      const name = (await plane.controller(id))?.fleet?.depot.name;
+      if (name !== undefined) items.push({ id, name });
+    }
+    return pageOf(items, request.query as Page);
+  });
+
   http.get('/api/depots/:depotId/bay', {
-    preHandler: viewer,
+    preHandler: kiosk,
     schema: {
       tags, summary: 'which bay? for a driver or the gate kiosk: by vehicle id or RFID token',
       params: depotParams,

@@ -99,12 +99,38 @@ test('yard API: the yard-form import, tasks with pagination, roles, validation, 
   assert.equal((await server.api('/api/depots/ya/bay')).status, 400, 'vehicle is required');
   assert.equal((await server.api('/api/depots/nope/bay?vehicle=van-1')).status, 404);
 
-  // Roles: a kiosk gets a viewer key (read-only); acknowledging needs a dispatcher.
-  const viewerKey = (await (await server.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'gate kiosk', role: 'viewer' }) })).json()).secret as string;
+  // Roles: the gate kiosk's key asks "which bay?" and learns its role and the depots' names, and gets 403 for the rest.
+  const created = await (await server.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'gate kiosk', role: 'kiosk' }) })).json();
+  assert.equal(created.key.role, 'kiosk');
+  const asKiosk = (p: string, init: RequestInit = {}) => fetch(server.url + p, { ...init, headers: { authorization: `Bearer ${created.secret}`, 'content-type': 'application/json' } });
+  const viaKiosk = await asKiosk('/api/depots/ya/bay?vehicle=van-1');
+  assert.equal(viaKiosk.status, 200);
+  const kioskAdvice = await viaKiosk.json();
+  assert.equal(kioskAdvice.vehicleId, 'van-1');
+  assert.ok(kioskAdvice.bayId !== null && kioskAdvice.message.includes(kioskAdvice.bayId), JSON.stringify(kioskAdvice));
+  assert.deepEqual(await (await asKiosk('/api/whoami')).json(), { keyId: created.key.id, role: 'kiosk' });
+  assert.deepEqual(await (await asKiosk('/api/kiosk/depots')).json(), { items: [{ id: 'ya', name: 'Yard API depot' }], total: 1, limit: 50, offset: 0 });
+  for (const [method, p] of [['GET', '/api/depots/ya/yard/tasks'], ['GET', '/api/vehicles'], ['GET', '/api/vehicles/van-1'], ['GET', '/api/keys'], ['POST', '/api/keys'],
+    ['GET', '/api/depots'], ['GET', '/api/depots/ya'], ['GET', '/api/depots/ya/yard'], ['GET', '/api/depots/ya/overview'], ['GET', '/api/tokens'],
+    ['GET', '/api/events/stream'], ['GET', '/api/audit'], [`POST`, `/api/depots/ya/yard/tasks/${open.items[0].id}/ack`]] as const) {
+    const r = await asKiosk(p, method === 'POST' ? { method, body: JSON.stringify({ name: 'mine', role: 'admin' }) } : {});
+    assert.equal(r.status, 403, `${method} ${p}`);
+    assert.match(r.headers.get('content-type') ?? '', /problem\+json/, `${method} ${p}`);
+    assert.match((await r.json()).detail, /needs the (viewer|dispatcher|admin) role; the key has kiosk/, `${method} ${p}`);
+  }
+  // Still a key: without one, or with a revoked one, 401.
+  assert.equal((await fetch(`${server.url}/api/kiosk/depots`)).status, 401);
+  assert.equal((await server.api(`/api/keys/${created.key.id}`, { method: 'DELETE' })).status, 204);
+  assert.equal((await asKiosk('/api/depots/ya/bay?vehicle=van-1')).status, 401);
+  assert.equal((await server.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'x', role: 'gate' }) })).status, 400, 'an unknown role');
+
+  // A viewer key reads everything and changes nothing; acknowledging needs a dispatcher.
+  const viewerKey = (await (await server.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'yard screen', role: 'viewer' }) })).json()).secret as string;
   const asViewer = (p: string, init: RequestInit = {}) => fetch(server.url + p, { ...init, headers: { authorization: `Bearer ${viewerKey}`, 'content-type': 'application/json' } });
   assert.equal((await fetch(`${server.url}/api/depots/ya/bay?vehicle=van-1`)).status, 401);
   assert.equal((await asViewer('/api/depots/ya/bay?vehicle=van-1')).status, 200);
   assert.equal((await asViewer('/api/depots/ya/yard/tasks')).status, 200);
+  assert.equal((await asViewer('/api/kiosk/depots')).status, 200, 'a role above kiosk may do what a kiosk does');
   const id = open.items[0].id;
   assert.equal((await asViewer(`/api/depots/ya/yard/tasks/${id}/ack`, { method: 'POST', body: '{}' })).status, 403);
   assert.equal((await asViewer('/api/depots/ya/yard/policy', { method: 'PUT', body: '{}' })).status, 403);

@@ -78,4 +78,37 @@ test('yard page: tasks live, acknowledged by name, closed when the van plugs in;
   await page.waitForFunction(() => document.querySelector('[data-testid=kiosk-bay]')?.textContent?.trim() === '?');
   assert.match(await page.textContent('[data-testid=kiosk-message]') ?? '', /no vehicle or token/);
   assert.deepEqual(errors, []);
+
+  // The gate screen's own key: signing in lands on the kiosk, with no way to the rest of the dashboard.
+  const kioskKey = (await (await server.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'gate', role: 'kiosk' }) })).json()).secret as string;
+  const gate = await (await browser.newContext({ viewport: { width: 1180, height: 820 } })).newPage();
+  gate.setDefaultTimeout(10_000);
+  const gateErrors: string[] = [];
+  gate.on('pageerror', (err) => gateErrors.push(String(err)));
+  const refused: string[] = [];
+  const asked: string[] = [];
+  gate.on('request', (r) => asked.push(new URL(r.url()).pathname));
+  gate.on('response', (r) => { if (r.status() >= 400) refused.push(`${r.status()} ${new URL(r.url()).pathname}`); });
+  await gate.goto(server.url + '/#/yard');
+  await gate.fill('input[name=key]', kioskKey);
+  await gate.click('#login button');
+  await gate.waitForSelector('#kiosk input[name=vehicle]');
+  assert.equal(new URL(gate.url()).hash, '#/kiosk');
+  assert.equal(await gate.locator('header a, header select').count(), 0, 'no menu, no depot switcher, no way back to the dashboard');
+  assert.equal((await gate.textContent('[data-testid=kiosk-depot]'))?.trim(), (await (await server.api('/api/depots/yard')).json()).name);
+  await gate.fill('#kiosk input[name=vehicle]', 'van-1');
+  await gate.press('#kiosk input[name=vehicle]', 'Enter');
+  await gate.waitForFunction((bay) => document.querySelector('[data-testid=kiosk-bay]')?.textContent?.trim() === bay, van1.bayId);
+  // Another page by address: still the kiosk.
+  await gate.goto(server.url + '/#/setup/vehicles');
+  await gate.waitForFunction(() => location.hash === '#/kiosk');
+  await gate.waitForSelector('#kiosk input[name=vehicle]');
+  assert.equal(await gate.locator('#vehicle-list').count(), 0);
+  // The link on the yard page pins the kiosk to its depot.
+  await gate.goto(server.url + '/#/kiosk/yard');
+  await gate.waitForSelector('#kiosk input[name=vehicle]');
+  assert.deepEqual(refused, [], 'the kiosk calls nothing its key may not');
+  assert.ok(!asked.includes('/api/events/stream') && !asked.includes('/api/depots'), asked.join(' '));
+  await shot(gate, 'kiosk-key');
+  assert.deepEqual(gateErrors, []);
 });

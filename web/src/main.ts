@@ -2,7 +2,7 @@
 import { esc, planChart, socChart } from './charts.ts';
 import { kioskPage, yardPage, type PageContext } from './yard.ts';
 
-type Role = 'viewer' | 'dispatcher' | 'admin';
+type Role = 'kiosk' | 'viewer' | 'dispatcher' | 'admin';
 type Json = Record<string, unknown>;
 interface Overview {
   depotId: string; name: string; mode: string; timeZone: string; gridLimitKw: number; sitePowerKw: number; siteCapKw: number | null; planId: number | null;
@@ -14,7 +14,7 @@ interface Overview {
 
 const app = document.getElementById('app')!;
 const top = document.getElementById('top')!;
-const rank: Record<Role, number> = { viewer: 0, dispatcher: 1, admin: 2 };
+const rank: Record<Role, number> = { kiosk: 0, viewer: 1, dispatcher: 2, admin: 3 };
 const state = { key: localStorage.getItem('voltyard-key') ?? '', role: null as Role | null, depots: [] as { id: string; name: string }[], depotId: localStorage.getItem('voltyard-depot') ?? '', live: false };
 let source: EventSource | null = null;
 
@@ -59,7 +59,7 @@ function timeIn(iso: string | null, tz?: string): string {
 function login(message = ''): void {
   top.innerHTML = '<span class="brand">Voltyard</span>';
   app.innerHTML = `<div class="card" style="max-width:480px;margin:2rem auto"><h2>Sign in with an API key</h2>
-    <p class="muted">Ask your administrator for a key (viewer, dispatcher or admin).</p>${message ? `<p class="badge not-ready">${esc(message)}</p>` : ''}
+    <p class="muted">Ask your administrator for a key (kiosk, viewer, dispatcher or admin).</p>${message ? `<p class="badge not-ready">${esc(message)}</p>` : ''}
     <form id="login" class="inline"><label>API key<input name="key" type="password" autocomplete="off" size="40" required></label><button>Sign in</button></form></div>`;
   document.getElementById('login')!.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -73,12 +73,13 @@ async function boot(): Promise<void> {
   if (!state.key) return login();
   try {
     state.role = (await api<{ role: Role }>('/api/whoami')).role;
-    state.depots = (await api<{ items: { id: string; name: string }[] }>('/api/depots?limit=500')).items;
+    // A kiosk key may not list the fleet's depots (nor open the live stream): it gets their names only.
+    state.depots = (await api<{ items: { id: string; name: string }[] }>(state.role === 'kiosk' ? '/api/kiosk/depots?limit=500' : '/api/depots?limit=500')).items;
   } catch (err) {
     return login(err instanceof ApiError && err.status === 401 ? 'That key is not valid.' : String(err));
   }
   if (!state.depots.some((d) => d.id === state.depotId)) state.depotId = state.depots[0]?.id ?? '';
-  connectLive();
+  if (state.role !== 'kiosk') connectLive();
   await render();
 }
 
@@ -104,12 +105,26 @@ async function render(): Promise<void> {
   if (rendering) { again = true; return; }
   rendering = true;
   try {
-    const route = location.hash.slice(1) || '/';
+    let route = location.hash.slice(1) || '/';
+    // A kiosk key has the gate screen and nothing else (every other page would only meet 403s).
+    if (state.role === 'kiosk' && route !== '/logout' && route !== '/kiosk' && !route.startsWith('/kiosk/')) {
+      route = '/kiosk';
+      history.replaceState(null, '', '#/kiosk');
+    }
     if (route === '/logout') { localStorage.removeItem('voltyard-key'); state.key = ''; source?.close(); location.hash = '/'; return login(); }
     if (!state.key) return login();
-    const yardCtx: PageContext = { api, toast, can, dis, setPage, timeIn, render, depotId: state.depotId, app, top };
+    // `#/kiosk/<depot>` pins the gate screen to its depot (kept, like the depot picked in the menu).
+    const pinned = route.startsWith('/kiosk/') ? decodeURIComponent(route.slice(7)) : null;
+    if (pinned !== null && !state.depots.some((d) => d.id === pinned)) throw new Error(`no depot ${pinned}: the kiosk's address names a depot that does not exist`);
+    if (pinned !== null && pinned !== state.depotId) {
+      state.depotId = pinned;
+      localStorage.setItem('voltyard-depot', pinned);
+      if (state.role !== 'kiosk') connectLive();
+    }
+    const depotName = state.depots.find((d) => d.id === state.depotId)?.name ?? '';
+    const yardCtx: PageContext = { api, toast, can, dis, setPage, timeIn, render, depotId: state.depotId, depotName, app, top };
     // The gate kiosk is a screen of its own: no navigation a driver could wander off into.
-    if (route === '/kiosk') return await kioskPage(yardCtx);
+    if (route === '/kiosk' || pinned !== null) return await kioskPage(yardCtx);
     nav();
     if (!state.depotId && !route.startsWith('/setup')) { app.innerHTML = '<div class="card">No depot yet: import a scenario (<code>voltyard import</code>) or create one with <code>PUT /api/depots/:id</code>.</div>'; return; }
     // Forms keep what the user typed: only re-render a page with a focused form field when asked to.

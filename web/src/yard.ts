@@ -2,7 +2,7 @@
 // main.ts hands in its helpers, so this page speaks to the API and re-renders exactly like the others.
 import { esc } from './charts.ts';
 
-type Role = 'viewer' | 'dispatcher' | 'admin';
+type Role = 'kiosk' | 'viewer' | 'dispatcher' | 'admin';
 export interface PageContext {
   api<T>(path: string, init?: RequestInit): Promise<T>;
   toast(message: string, error?: boolean): void;
@@ -12,6 +12,7 @@ export interface PageContext {
   timeIn(iso: string | null, tz?: string): string;
   render(): Promise<void>;
   readonly depotId: string;
+  readonly depotName: string;
   readonly app: HTMLElement;
   readonly top: HTMLElement;
 }
@@ -42,7 +43,8 @@ export async function yardPage(ctx: PageContext): Promise<void> {
       ${summary.waiting.length ? `<br><span class="badge at-risk">no bay before departure</span> ${summary.waiting.map((w) => esc(w.vehicleId)).join(', ')}` : ''}</p>`
     : '<p class="muted">This depot does not plan bays and moves (no move policy): vehicles take the bay they plug into.</p>'}
     <form id="yard-who" class="inline"><label>Your name (shown on what you acknowledge)<input name="who" maxlength="100" value="${esc(localStorage.getItem(whoKey) ?? '')}"></label></form>
-    <p class="muted">Gate kiosk: <a href="#/kiosk">open the "which bay?" page</a> on the gate's screen.</p></section>
+    <p class="muted">Gate kiosk: <a href="#/kiosk/${d}">open the "which bay?" page</a> on the gate's screen;
+      sign it in with a <code>kiosk</code> key, which can ask for bays and nothing else.</p></section>
     <section class="card" style="margin-top:1rem"><h2>Open tasks (<span data-testid="yard-open">${open.total}</span>)</h2><table id="yard-tasks"><thead><tr><th>When</th><th>Task</th><th>State</th><th></th></tr></thead><tbody>
       ${open.items.map(row).join('') || '<tr><td colspan="4" class="muted">Nothing to do.</td></tr>'}</tbody></table></section>
     <section class="card" style="margin-top:1rem"><h2>Recently closed</h2><table id="yard-closed"><tbody>${recent.map(row).join('') || '<tr><td class="muted">None yet.</td></tr>'}</tbody></table></section>`);
@@ -65,10 +67,15 @@ export async function yardPage(ctx: PageContext): Promise<void> {
 /** The last answer stays on screen through live re-renders, for a minute. */
 let shown: { advice: Advice; untilMs: number; error?: boolean } | null = null;
 const kioskShowMs = 60_000;
+/** Clears the answer when its minute is up: a kiosk key has no live stream whose re-renders would. */
+let expiry: number | undefined;
 
 export async function kioskPage(ctx: PageContext): Promise<void> {
-  ctx.top.innerHTML = '<span class="brand">Voltyard</span><span class="role"><a href="#/">dashboard</a></span>';
+  // A kiosk key's screen links nowhere: every other page needs a viewer.
+  ctx.top.innerHTML = `<span class="brand">Voltyard</span><span class="muted" data-testid="kiosk-depot">${esc(ctx.depotName)}</span>${ctx.can('viewer') ? '<span class="role"><a href="#/">dashboard</a></span>' : ''}`;
   if (shown && Date.now() > shown.untilMs) shown = null;
+  window.clearTimeout(expiry);
+  if (shown) expiry = window.setTimeout(() => void ctx.render(), shown.untilMs - Date.now() + 100);
   const a = shown?.advice;
   ctx.setPage(`<section class="card kiosk"><h1>Which bay?</h1>
     <form id="kiosk" class="inline"><label>Van number or badge<input name="vehicle" autocomplete="off" autofocus required maxlength="100" inputmode="text"></label><button>Show my bay</button></form>
