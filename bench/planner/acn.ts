@@ -15,7 +15,7 @@ import { solveLp, type LpSolver } from '../../src/planner/lp.ts';
 import type { DepotSnapshot, Plan, SessionSpec } from '../../src/planner/types.ts';
 import { median } from './metrics.ts';
 
-export const acnUsage = '[--acn-months all | 2019-09,2019-10,...] [--acn-from 2019-09-02 --acn-days 7] [--acn-limits 10,30,60,100,150] [--acn-slot 15] [--acn-no-learning | --acn-baselines-learn] [--acn-no-forecast]';
+export const acnUsage = '[--acn-months all | 2019-09,2019-10,...] [--acn-from 2019-09-02 --acn-days 7] [--acn-limits 10,30,60,100,150] [--acn-slot 15] [--acn-no-learning | --acn-baselines-learn] [--acn-no-forecast] [--acn-early-share 0]';
 
 /**
  * Every month of the data (May–December 2019) by default: the whole replay takes about 70 s on this machine (a month
@@ -40,6 +40,13 @@ export interface AcnOptions {
   readonly baselinesLearn: boolean;
   /** Whether Voltyard is told who usually arrives in the next hours (ArrivalForecast). */
   readonly forecast: boolean;
+  /**
+   * Share of every need Voltyard delivers as early as the demand-charge cap allows (policy.earlyShare); the rest goes
+   * to the cheapest slots. All of it by cost fills the cheap slots after a price step (08:00, 18:00) exactly to the
+   * month's peak, and whoever arrives then pushes the peak up (perfect information, 60 kW: October 46.0 kW against an
+   * offline 36.7). Delivered early, it leaves that headroom; the price is energy bought in dearer hours (README, ACN).
+   */
+  readonly earlyShare: number;
 }
 
 const pacific = (date: string) => {
@@ -75,7 +82,12 @@ export function parseAcnFlags(args: readonly string[]): AcnOptions {
   if (!limitsKw.every((v) => Number.isFinite(v) && v > 0)) throw new Error('--acn-limits: expected positive kW values, comma-separated');
   const slotMinutes = Number(get('acn-slot') ?? 15);
   if (!(Number.isInteger(slotMinutes) && slotMinutes >= 1 && slotMinutes <= 60)) throw new Error('--acn-slot: expected 1 to 60 minutes');
-  return { windows, limitsKw, slotMinutes, learning: !args.includes('--acn-no-learning'), baselinesLearn: args.includes('--acn-baselines-learn'), forecast: !args.includes('--acn-no-forecast') };
+  const earlyShare = Number(get('acn-early-share') ?? 0);
+  if (!(Number.isFinite(earlyShare) && earlyShare >= 0 && earlyShare <= 1)) throw new Error('--acn-early-share: expected a share from 0 to 1');
+  return {
+    windows, limitsKw, slotMinutes, learning: !args.includes('--acn-no-learning'), baselinesLearn: args.includes('--acn-baselines-learn'),
+    forecast: !args.includes('--acn-no-forecast'), earlyShare,
+  };
 }
 
 const evseKw = 6.6;
@@ -316,21 +328,28 @@ export class ArrivalForecast {
     });
   }
 
-  /** Expected sessions for the whole hours starting in the next `hours` hours. */
-  sessions(nowMs: number, hours: number): { session: SessionSpec; maxPowerKw: number }[] {
+  /**
+   * Expected sessions for the whole hours starting in the next `hours` hours. `arrived`: the sessions already here
+   * (arrival, energy believed in all): those that arrived in an hour are part of what the profile expects of it, so
+   * only the rest is still expected (an hour starting now would otherwise count its first arrivals twice).
+   */
+  sessions(nowMs: number, hours: number, arrived: readonly { arrivalMs: number; kwh: number }[] = []): { session: SessionSpec; maxPowerKw: number }[] {
     this.refresh(nowMs);
     const out: { session: SessionSpec; maxPowerKw: number }[] = [];
     const hourMs = 3_600_000;
     for (let start = Math.ceil(nowMs / hourMs) * hourMs; start < nowMs + hours * hourMs; start += hourMs) {
       const f = this.profile[this.key(start)];
-      if (!f || f.kwh < 0.5 || f.count <= 0) continue;
+      if (!f || f.count <= 0) continue;
+      const here = arrived.filter((a) => a.arrivalMs >= start && a.arrivalMs < start + hourMs);
+      const kwh = f.kwh - here.reduce((sum, a) => sum + a.kwh, 0);
+      if (kwh < 0.5) continue;
       const arrivalMs = start + hourMs / 2;
-      const maxPowerKw = evseKw * Math.max(1, Math.round(f.count));
+      const maxPowerKw = evseKw * Math.max(1, Math.round(f.count - here.length));
       out.push({
         session: {
           id: `forecast-${start}`, kind: 'expected', chargerId: `forecast-${start}`, known: true, arrivalMs,
           departureMs: arrivalMs + Math.max(this.slotMs, Math.round(f.stayMs / this.slotMs) * this.slotMs),
-          energyNeededKwh: f.kwh, vehicleMaxPowerKw: maxPowerKw,
+          energyNeededKwh: kwh, vehicleMaxPowerKw: maxPowerKw,
         },
         maxPowerKw,
       });
@@ -345,8 +364,15 @@ export class ArrivalForecast {
  * re-opens every deferral and lets energy drift later, raising the peak). Declared departures are marked as estimates,
  * so the planner's own policy delivers them as early as the limits allow, and it re-plans every slot, since who is
  * most at risk changes as the clock runs.
+ *
+ * `noHistoryUntilMs`: a site with no metered history at all cannot know whether its month will reach the limit; until
+ * its first price step it assumes it will (expectedPeakKw = the limit: deliver now). Within one price period
+ * delivering now costs no more energy than later, and holding a night's vehicle to a few kW against a demand charge
+ * only bets that the morning will be quiet (May 2019, 30 kW: a 44 kWh session from 01:18, held to 3 kW, could not be
+ * served once the site filled at 09:00).
  */
-function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean, expectedPeakKw = 0, forecast?: ArrivalForecast): Policy {
+function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean, earlyShare: number, expectedPeakKw = 0, forecast?: ArrivalForecast,
+  noHistoryUntilMs = Number.NEGATIVE_INFINITY): Policy {
   let previous: Plan | undefined;
   let previousIds: string[] = [];
   let believedKwh: number[] = [];
@@ -365,13 +391,14 @@ function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean,
         vehicleMaxPowerKw: evseKw, departureEstimated: estimated,
       };
     });
-    const expected = forecast?.sessions(nowMs, forecastHours) ?? [];
+    const expected = forecast?.sessions(nowMs, forecastHours, live.map((l, k) => ({ arrivalMs: l.truth.arrivalMs, kwh: l.got + (sessions[k].energyNeededKwh ?? 0) }))) ?? [];
     const snapshot: DepotSnapshot = {
       depotId: 'caltech', timeZone, slotMinutes, gridLimitKw: limitKw,
       circuits: [{ id: 'transformer', parentId: null, maxPowerKw: limitKw }],
       chargers: [...live.map((_, k) => ({ id: `evse-${k}`, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: evseKw })),
         ...expected.map((e) => ({ id: e.session.chargerId, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: e.maxPowerKw }))],
-      sessions: [...sessions, ...expected.map((e) => e.session)], tariff, peakSoFarKw, expectedPeakKw, policy: { unannouncedArrivals: true },
+      sessions: [...sessions, ...expected.map((e) => e.session)], tariff, peakSoFarKw,
+      expectedPeakKw: nowMs < noHistoryUntilMs ? limitKw : expectedPeakKw, policy: { unannouncedArrivals: true, earlyShare },
     };
     previous = plan(snapshot, nowMs, previous ? { previous } : {});
     previousIds = live.map((l) => l.truth.id);
@@ -473,6 +500,11 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
   const learned = o.learning ? () => new StayLearner(all) : undefined;
   const baselineLearned = o.baselinesLearn ? () => new StayLearner(all) : undefined;
   const arriving = (fromMs: number, toMs: number) => all.filter((s) => s.arrivalMs >= fromMs && s.arrivalMs < toMs);
+  // The site's first price step: until then it has no history at all (see voltyardPolicy).
+  const toLocal = localTimeIn(timeZone);
+  let noHistoryUntilMs = dataFromMs;
+  const firstPrice = priceAtLocal(tariff, toLocal(dataFromMs));
+  while (priceAtLocal(tariff, toLocal(noHistoryUntilMs)) === firstPrice && noHistoryUntilMs < dataFromMs + 86_400_000) noHistoryUntilMs += slotMs;
   const startedMs = performance.now();
   console.log(`\nACN-Caltech online replay, ${o.windows.length === 1 ? 'one window' : 'month by month'} (${o.windows.map((w) => w.label).join(', ')}): each window a separate ` +
     `online replay with its own billing month (SCE TOU-EV-4, demand charge on that window's peak); ${evseKw} kW EVSEs, ${o.slotMinutes}-min slots. Size: ${acnUsage}`);
@@ -481,7 +513,8 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
     : 'Least laxity first and earliest deadline first decide every slot from the declared values (unclaimed sessions: 10 kWh, 8 h assumed).');
   console.log(`Voltyard ${o.learning ? 'learns from its own finished sessions only (known once gone): a vehicle still here past its declared departure is believed ' +
     'to stay the median of what past over-stayers still stayed; an unclaimed one the median of what past unclaimed sessions still stayed at its age, their median energy; ' : 'plans on the declared values (learning off); '}` +
-    'its declared departures are estimates (departureEstimated), and it is told the peak it metered the month before (expectedPeakKw).');
+    'its declared departures are estimates (departureEstimated), and it is told the peak it metered the month before (expectedPeakKw); ' +
+    `it delivers ${100 * o.earlyShare} % of every need as early as the demand-charge cap allows (earlyShare), and with no history at all assumes the limit binds until its first price step.`);
   const rows: Row[] = [];
   for (const perfect of [false, true]) {
     console.log(`\n  ${perfect ? 'perfect information (declared = actual)' : 'declared values'}: energy % of demand / site peak kW / bill $ per window`);
@@ -499,13 +532,16 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
         else {
           const fromMs = Math.max(dataFromMs, w.fromMs - (w.toMs - w.fromMs));
           const before = arriving(fromMs, w.fromMs);
-          if (before.length > 0) historyKw = replay(before, fromMs, w.fromMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect), perfect, learned).peakKw;
+          if (before.length > 0) {
+            historyKw = replay(before, fromMs, w.fromMs, o, limitKw, tariff,
+              voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, 0, undefined, fromMs <= dataFromMs ? noHistoryUntilMs : undefined), perfect, learned).peakKw;
+          }
         }
         // Expected arrivals only where the site's history says it runs below its limit: at the limit the peak is paid
         // already and the now-first tier delivers everything as early as it can.
         const forecast = o.forecast && historyKw < limitKw - 0.01 ? new ArrivalForecast(all, slotMs) : undefined;
         const results = [
-          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect, historyKw, forecast), perfect, learned),
+          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, historyKw, forecast, w.fromMs <= dataFromMs ? noHistoryUntilMs : undefined), perfect, learned),
           replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('laxity'), perfect, baselineLearned),
           replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('deadline'), perfect, baselineLearned),
           offline(sessions, w.fromMs, w.toMs, o, limitKw, tariff, highs),
