@@ -109,53 +109,31 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
     },
     connectors: async (ids) => ids.length === 0 ? [] :
       db.selectFrom('ocpp_connectors').selectAll().where('station_id', 'in', ids).orderBy('station_id').orderBy('connector_id').execute(),
-    async putConnectorStatus(row) {
-      const key = `${row.connector_id}`;
-      const cache = connectorCache.of(row.station_id);
-      let known = cache.get(key);
-      if (known === undefined) {
-        known = (await db.selectFrom('ocpp_connectors').selectAll().where('station_id', '=', row.station_id).where('connector_id', '=', row.connector_id).executeTakeFirst()) ?? null;
-        cache.set(key, known);
-      }
-      if (known && known.status_at > row.status_at) return 'late';
-      if (known && known.status === row.status && known.error_code === row.error_code && known.info === row.info && known.vendor_error_code === row.vendor_error_code) {
-        known.status_at = row.status_at;
-        return 'unchanged';
-      }
-      const result = await write(db.insertInto('ocpp_connectors').values(row)
+    putConnectorStatus: (row) => putStatus(connectorCache.of(row.station_id), `${row.connector_id}`, row, {
+      load: () => db.selectFrom('ocpp_connectors').selectAll().where('station_id', '=', row.station_id).where('connector_id', '=', row.connector_id).executeTakeFirst(),
+      same: (known) => known.status === row.status && known.error_code === row.error_code && known.info === row.info && known.vendor_error_code === row.vendor_error_code,
+      upsert: async () => (await write(db.insertInto('ocpp_connectors').values(row)
         .onConflict((oc) => oc.columns(['station_id', 'connector_id']).doUpdateSet({
           status: row.status, error_code: row.error_code, info: row.info, vendor_error_code: row.vendor_error_code, status_at: row.status_at,
-        }).where('ocpp_connectors.status_at', '<=', row.status_at)));
-      if (result.changes === 0) { cache.delete(key); return 'late'; }
-      cache.set(key, { ...row });
-      return 'changed';
-    },
+        }).where('ocpp_connectors.status_at', '<=', row.status_at)))).changes,
+    }),
     forgetConnectors(stationId) {
       connectorCache.forget(stationId);
       evseConnectorCache.forget(stationId);
     },
 
     async putEvseConnectorStatus(row) {
-      const key = `${row.evse_id}/${row.connector_id}`;
-      const cache = evseConnectorCache.of(row.station_id);
-      let known = cache.get(key);
-      if (known === undefined) {
-        known = (await db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id)
-          .where('evse_id', '=', row.evse_id).where('connector_id', '=', row.connector_id).executeTakeFirst()) ?? null;
-        cache.set(key, known);
-      }
-      if (known && known.status_at > row.status_at) return { outcome: 'late', connectors: [] };
-      if (known && known.status === row.status) {
-        known.status_at = row.status_at;
-        return { outcome: 'unchanged', connectors: [] };
-      }
-      const result = await write(db.insertInto('ocpp_evse_connectors').values(row)
-        .onConflict((oc) => oc.columns(['station_id', 'evse_id', 'connector_id']).doUpdateSet({ status: row.status, status_at: row.status_at })
-          .where('ocpp_evse_connectors.status_at', '<=', row.status_at)));
-      if (result.changes === 0) { cache.delete(key); return { outcome: 'late', connectors: [] }; }
-      cache.set(key, { ...row });
+      const outcome = await putStatus(evseConnectorCache.of(row.station_id), `${row.evse_id}/${row.connector_id}`, row, {
+        load: () => db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id)
+          .where('evse_id', '=', row.evse_id).where('connector_id', '=', row.connector_id).executeTakeFirst(),
+        same: (known) => known.status === row.status,
+        upsert: async () => (await write(db.insertInto('ocpp_evse_connectors').values(row)
+          .onConflict((oc) => oc.columns(['station_id', 'evse_id', 'connector_id']).doUpdateSet({ status: row.status, status_at: row.status_at })
+            .where('ocpp_evse_connectors.status_at', '<=', row.status_at)))).changes,
+      });
+      if (outcome !== 'changed') return { outcome, connectors: [] };
       const connectors = await db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id).where('evse_id', '=', row.evse_id).orderBy('connector_id').execute();
-      return { outcome: 'changed', connectors };
+      return { outcome, connectors };
     },
 
     transaction: async (id) => (await db.selectFrom('ocpp_transactions').selectAll().where('id', '=', id).executeTakeFirst()) ?? null,
@@ -237,6 +215,30 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
 }
 
 /** A memo per station, forgotten as a whole when the station reconnects. */
+/**
+ * A connector status put, the same for both OCPP versions: a repeat of the known status moves its timestamp on without
+ * a write (so a later late one is told apart without a read), an older one is late, anything else is written unless
+ * the stored status is newer. The cache holds what is stored; it is read from the store once per connector.
+ */
+async function putStatus<R extends { status_at: string }>(
+  cache: Map<string, R | null>, key: string, row: R,
+  io: { load(): Promise<R | undefined>; same(known: R): boolean; upsert(): Promise<number> },
+): Promise<'changed' | 'unchanged' | 'late'> {
+  let known = cache.get(key);
+  if (known === undefined) {
+    known = (await io.load()) ?? null;
+    cache.set(key, known);
+  }
+  if (known && known.status_at > row.status_at) return 'late';
+  if (known && io.same(known)) {
+    known.status_at = row.status_at;
+    return 'unchanged';
+  }
+  if (await io.upsert() === 0) { cache.delete(key); return 'late'; }
+  cache.set(key, { ...row });
+  return 'changed';
+}
+
 function stationCache<V>() {
   const byStation = new Map<string, Map<string, V>>();
   return {
