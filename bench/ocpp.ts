@@ -81,13 +81,8 @@ class LoadWorker {
   }
 }
 
-interface PhaseResult {
-  sent: number;
-  answered: number;
-  callErrors: Record<string, number>;
-  unanswered: number;
-  skippedBusy: number;
-  latencies: Float64Array;
+/** A phase's counters summed over the load workers, with the CPU it cost. */
+interface PhaseResult extends Omit<PhaseReport, 'evt' | 'name'> {
   serverCpuS: number;
   serverSystemCpuS: number;
   clientCpuS: number;

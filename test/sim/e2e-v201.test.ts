@@ -1,20 +1,14 @@
 // OCPP 2.0.1 virtual charge points against the real Voltyard server (startTestServer) on one virtual clock.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { DomainEvent } from '../../src/bus/events.ts';
-import { parseScenario } from '../../src/fleet/scenario.ts';
 import { createSimClock, type SimClock } from '../../src/sim/clock.ts';
 import { VirtualChargePoint } from '../../src/sim/charge-point.ts';
 import { Battery } from '../../src/sim/battery.ts';
 import { runSimulation } from '../../src/sim/simulation.ts';
 import { tokenRegistrar } from '../../src/sim/run.ts';
 import { startTestServer, testAdminKey, type TestServer } from '../helpers/server.ts';
-import { captureLogs } from '../helpers/logger.ts';
-import { openStore } from '../../src/store/store.ts';
-import { fleetStore } from '../../src/fleet/depots.ts';
+import { referenceNight } from './fixtures.ts';
 
 const t0 = Date.parse('2026-03-10T17:00:00Z');
 const min = 60_000;
@@ -207,22 +201,11 @@ test('e2e 2.0.1: device model, base report, trigger, availability, remote stop a
 });
 
 test('e2e 2.0.1: a reference-depot night with half the chargers on 2.0.1 under Voltyard control stays within the site limit', async (t) => {
-  const scenario = parseScenario(JSON.parse(readFileSync(new URL('../../scenarios/reference-depot.json', import.meta.url), 'utf8')));
-  const clock = createSimClock({ mode: 'virtual', startMs: scenario.nowMs });
-  // The depot goes into the store first, as `voltyard import` (and run.ts) do.
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'voltyard-sim-night201-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const store = await openStore({ databaseUrl: null, dataDir, logger: captureLogs('warn').logger });
-  await fleetStore(store, { clock }).importScenario(scenario, { mode: 'automatic', at: new Date(scenario.nowMs).toISOString() });
-  await store.close();
-  const server = await startTestServer({ dataDir, logLevel: 'warn' }, { clock });
-  t.after(() => server.stop());
-  const events: DomainEvent[] = [];
-  server.services.bus.subscribeAll((e) => { events.push(e); });
+  const { scenario, clock, server, events, ocppUrl } = await referenceNight(t, 'voltyard-sim-night201-');
   const protocols = new Map<string, string>();
   const cpu = process.cpuUsage();
   const report = await runSimulation({
-    scenario, url: `${server.url.replace(/^http/, 'ws')}/ocpp`, clock, control: 'voltyard', meterIntervalS: 300, ocpp201Share: 0.5,
+    scenario, url: ocppUrl, clock, control: 'voltyard', meterIntervalS: 300, ocpp201Share: 0.5,
     registerToken: tokenRegistrar(server.url, testAdminKey), onStation: (s) => protocols.set(s.id, s.protocol),
   });
   const used = process.cpuUsage(cpu);

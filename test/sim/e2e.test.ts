@@ -2,9 +2,6 @@
 // out and schedules on the same simulated time as the chargers and vehicles.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { DomainEvent, VehicleReading } from '../../src/bus/events.ts';
 import { parseScenario } from '../../src/fleet/scenario.ts';
 import { createSimClock, type SimClock } from '../../src/sim/clock.ts';
@@ -13,10 +10,7 @@ import { Battery } from '../../src/sim/battery.ts';
 import { runSimulation } from '../../src/sim/simulation.ts';
 import { runScenario, tokenRegistrar } from '../../src/sim/run.ts';
 import { startTestServer, testAdminKey, type TestServer } from '../helpers/server.ts';
-import { captureLogs } from '../helpers/logger.ts';
-import { openStore } from '../../src/store/store.ts';
-import { fleetStore } from '../../src/fleet/depots.ts';
-import { smallDepot } from './fixtures.ts';
+import { referenceNight, smallDepot } from './fixtures.ts';
 
 const t0 = Date.parse('2026-03-10T17:00:00Z');
 const min = 60_000;
@@ -147,22 +141,11 @@ test('e2e: the small depot against the server; the server\'s sessions match the 
 });
 
 test('e2e: a night of the reference depot (60 vans) with Voltyard in control, against the real server', async (t) => {
-  const scenario = parseScenario(JSON.parse(readFileSync(new URL('../../scenarios/reference-depot.json', import.meta.url), 'utf8')));
-  const clock = createSimClock({ mode: 'virtual', startMs: scenario.nowMs });
-  // The depot (chargers, circuits, vehicles, departures) goes into the store first, as `voltyard import` would.
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'voltyard-sim-night-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const store = await openStore({ databaseUrl: null, dataDir, logger: captureLogs('warn').logger });
-  await fleetStore(store, { clock }).importScenario(scenario, { mode: 'automatic', at: new Date(scenario.nowMs).toISOString() });
-  await store.close();
-  const server = await startTestServer({ dataDir, logLevel: 'warn' }, { clock });
-  t.after(() => server.stop());
-  const events: DomainEvent[] = [];
-  server.services.bus.subscribeAll((e) => { events.push(e); });
+  const { scenario, clock, server, events, ocppUrl } = await referenceNight(t, 'voltyard-sim-night-');
   const wall = performance.now();
   const cpu = process.cpuUsage();
   const report = await runSimulation({
-    scenario, url: `${server.url.replace(/^http/, 'ws')}/ocpp`, clock, control: 'voltyard', meterIntervalS: 300,
+    scenario, url: ocppUrl, clock, control: 'voltyard', meterIntervalS: 300,
     registerToken: tokenRegistrar(server.url, testAdminKey),
   });
   const used = process.cpuUsage(cpu);

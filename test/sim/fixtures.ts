@@ -1,4 +1,15 @@
 // Scenarios shared by the simulator's tests.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import type { DomainEvent } from '../../src/bus/events.ts';
+import { fleetStore } from '../../src/fleet/depots.ts';
+import { parseScenario, type Scenario } from '../../src/fleet/scenario.ts';
+import { createSimClock, type SimClock } from '../../src/sim/clock.ts';
+import { openStore } from '../../src/store/store.ts';
+import { captureLogs } from '../helpers/logger.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /** Three chargers (11 kW 3-phase AC, 7.2 kW 1-phase AC, 50 kW DC) on a 40 kW site, four vans and a guest. */
 export const smallDepot = {
@@ -25,3 +36,22 @@ export const smallDepot = {
   ],
   tariff: { currency: 'EUR', defaultPricePerKwh: 0.2, rules: [{ from: '18:00', to: '21:00', pricePerKwh: 0.4 }], demandCharges: [{ pricePerKw: 10 }] },
 };
+
+/**
+ * The reference depot night against the real server, as `voltyard simulate` sets it up: the scenario imported into a
+ * fresh data dir (as `voltyard import` would), the server on a virtual clock, every domain event collected.
+ */
+export async function referenceNight(t: TestContext, dirPrefix: string): Promise<{ scenario: Scenario; clock: SimClock; server: TestServer; events: DomainEvent[]; ocppUrl: string }> {
+  const scenario = parseScenario(JSON.parse(readFileSync(new URL('../../scenarios/reference-depot.json', import.meta.url), 'utf8')));
+  const clock = createSimClock({ mode: 'virtual', startMs: scenario.nowMs });
+  const dataDir = mkdtempSync(path.join(tmpdir(), dirPrefix));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const store = await openStore({ databaseUrl: null, dataDir, logger: captureLogs('warn').logger });
+  await fleetStore(store, { clock }).importScenario(scenario, { mode: 'automatic', at: new Date(scenario.nowMs).toISOString() });
+  await store.close();
+  const server = await startTestServer({ dataDir, logLevel: 'warn' }, { clock });
+  t.after(() => server.stop());
+  const events: DomainEvent[] = [];
+  server.services.bus.subscribeAll((e) => { events.push(e); });
+  return { scenario, clock, server, events, ocppUrl: `${server.url.replace(/^http/, 'ws')}/ocpp` };
+}
