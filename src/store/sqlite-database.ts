@@ -22,6 +22,23 @@ export function configureSqlite(raw: DatabaseSync, busyTimeoutMs: number): void 
   raw.exec('PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864;');
 }
 
+/**
+ * Prepared statements of one connection by SQL text. Bounded: SQL that differs per batch size (multi-row inserts)
+ * would otherwise grow it without end.
+ */
+export function statementCache<T>(raw: DatabaseSync, wrap: (stmt: StatementSync) => T): (sql: string) => T {
+  const cache = new Map<string, T>();
+  return (sql) => {
+    let entry = cache.get(sql);
+    if (entry === undefined) {
+      entry = wrap(raw.prepare(sql));
+      if (cache.size > 500) cache.clear();
+      cache.set(sql, entry);
+    }
+    return entry;
+  };
+}
+
 /** How long the main thread keeps retrying a statement that found the database locked, ms (as busy_timeout was). */
 const lockWaitMs = 5000;
 
@@ -60,26 +77,15 @@ const isBusy = (err: unknown) => (err as { errcode?: number }).errcode === 5 || 
 
 class NodeSqliteConnection implements DatabaseConnection {
   readonly #raw: DatabaseSync;
-  readonly #cache = new Map<string, { stmt: StatementSync; reader: boolean }>();
+  readonly #prepare: (sql: string) => { stmt: StatementSync; reader: boolean };
 
   constructor(raw: DatabaseSync) {
     this.#raw = raw;
+    this.#prepare = statementCache(raw, (stmt) => ({ stmt, reader: stmt.columns().length > 0 }));
   }
 
   close(): void {
-    this.#cache.clear();
     this.#raw.close();
-  }
-
-  #prepare(sql: string): { stmt: StatementSync; reader: boolean } {
-    let entry = this.#cache.get(sql);
-    if (!entry) {
-      const stmt = this.#raw.prepare(sql);
-      entry = { stmt, reader: stmt.columns().length > 0 };
-      if (this.#cache.size > 500) this.#cache.clear();
-      this.#cache.set(sql, entry);
-    }
-    return entry;
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {

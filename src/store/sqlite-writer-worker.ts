@@ -2,8 +2,8 @@
 // updates run off the main thread. Jobs that arrive while a commit is running go into the next one together (group
 // commit); each job runs inside a savepoint, so a failing one is rolled back and reported alone.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SQLInputValue, StatementSync } from 'node:sqlite';
-import { configureSqlite, openSqliteConnection } from './sqlite-database.ts';
+import type { SQLInputValue } from 'node:sqlite';
+import { configureSqlite, openSqliteConnection, statementCache } from './sqlite-database.ts';
 import type { WriterJob, WriterReply, WriterResult } from './sqlite-writer.ts';
 
 if (!parentPort) throw new Error('sqlite-writer-worker.ts runs as a worker thread of sqlite-writer.ts');
@@ -15,16 +15,7 @@ const db = openSqliteConnection(file);
 // blocks nobody's event loop.
 configureSqlite(db, busyTimeoutMs);
 
-const statements = new Map<string, StatementSync>();
-function prepared(sql: string): StatementSync {
-  let stmt = statements.get(sql);
-  if (!stmt) {
-    if (statements.size > 500) statements.clear();
-    stmt = db.prepare(sql);
-    statements.set(sql, stmt);
-  }
-  return stmt;
-}
+const prepared = statementCache(db, (stmt) => stmt);
 
 function run(job: WriterJob): WriterResult[] {
   if (job.kind === 'rows') {
@@ -88,7 +79,6 @@ function describe(err: unknown): { message: string; code?: string; errcode?: num
 port.on('message', (msg: WriterJob[] | { kind: 'close' }) => {
   if (!Array.isArray(msg)) {
     commitQueued();
-    statements.clear();
     db.close();
     port.postMessage('closed');
     port.close();
