@@ -15,7 +15,7 @@ import { solveLp, type LpSolver } from '../../src/planner/lp.ts';
 import type { DepotSnapshot, Plan, SessionSpec } from '../../src/planner/types.ts';
 import { median } from './metrics.ts';
 
-export const acnUsage = '[--acn-months all | 2019-09,2019-10,...] [--acn-from 2019-09-02 --acn-days 7] [--acn-limits 10,30,60,100,150] [--acn-slot 15] [--acn-no-learning | --acn-baselines-learn] [--acn-no-forecast] [--acn-early-share 0]';
+export const acnUsage = '[--acn-months all | 2019-09,2019-10,...] [--acn-from 2019-09-02 --acn-days 7] [--acn-limits 10,30,60,100,150] [--acn-slot 15] [--acn-no-learning | --acn-baselines-learn] [--acn-no-forecast] [--acn-early-share 0] [--acn-reserve 0.95 | --acn-no-reserve]';
 
 /**
  * Every month of the data (May–December 2019) by default: the whole replay takes about 70 s on this machine (a month
@@ -47,6 +47,8 @@ export interface AcnOptions {
    * offline 36.7). Delivered early, it leaves that headroom; the price is energy bought in dearer hours (README, ACN).
    */
   readonly earlyShare: number;
+  /** Quantile of past days' arrivals whose power Voltyard keeps free (ArrivalReserve); undefined: no reserve. */
+  readonly reserveQuantile: number | undefined;
 }
 
 const pacific = (date: string) => {
@@ -84,8 +86,11 @@ export function parseAcnFlags(args: readonly string[]): AcnOptions {
   if (!(Number.isInteger(slotMinutes) && slotMinutes >= 1 && slotMinutes <= 60)) throw new Error('--acn-slot: expected 1 to 60 minutes');
   const earlyShare = Number(get('acn-early-share') ?? 0);
   if (!(Number.isFinite(earlyShare) && earlyShare >= 0 && earlyShare <= 1)) throw new Error('--acn-early-share: expected a share from 0 to 1');
+  const reserveArg = get('acn-reserve') ?? '0.95';
+  const reserveQuantile = args.includes('--acn-no-reserve') ? undefined : Number(reserveArg);
+  if (reserveQuantile !== undefined && !(reserveQuantile >= 0 && reserveQuantile <= 1)) throw new Error('--acn-reserve: expected a quantile from 0 to 1');
   return {
-    windows, limitsKw, slotMinutes, learning: !args.includes('--acn-no-learning'), baselinesLearn: args.includes('--acn-baselines-learn'),
+    reserveQuantile, windows, limitsKw, slotMinutes, learning: !args.includes('--acn-no-learning'), baselinesLearn: args.includes('--acn-baselines-learn'),
     forecast: !args.includes('--acn-no-forecast'), earlyShare,
   };
 }
@@ -359,6 +364,101 @@ export class ArrivalForecast {
 }
 
 /**
+ * Site power to keep free for vehicles not yet here, from the site's own metered history: for a plan made at local
+ * time h, in a later slot τ of the same day, what the sessions that arrived after h and were still plugged in at τ
+ * drew, each at its own average power (energy over stay, at most the EVSE's), on each of the last four weeks' days of
+ * the same kind (weekdays, weekends); the reserve is a quantile of those days, so a busy day is provided for and not
+ * only the mean one. The planner spends it only on energy that fits nowhere else (DepotSnapshot.reserveKw).
+ */
+export class ArrivalReserve {
+  private readonly gone: readonly Truth[];
+  private readonly toLocal: (ms: number) => LocalTime;
+  private readonly slotMs: number;
+  private readonly perDay: number;
+  private readonly quantile: number;
+  private readonly firstMs: number;
+  private next = 0;
+  private readonly seen: Truth[] = [];
+  private day = '';
+  /** Per kind of day (weekday, weekend), kW at [h · perDay + τ]. */
+  private table: Float64Array[] = [];
+
+  constructor(all: readonly Truth[], slotMs: number, quantile: number) {
+    this.gone = [...all].sort((a, b) => a.departureMs - b.departureMs);
+    this.firstMs = Math.min(...all.map((s) => s.arrivalMs));
+    this.toLocal = localTimeIn(timeZone);
+    this.slotMs = slotMs;
+    this.perDay = Math.round(86_400_000 / slotMs);
+    this.quantile = quantile;
+  }
+
+  private slotOfDay(ms: number): number {
+    return Math.floor(this.toLocal(ms).minuteOfDay * 60_000 / this.slotMs);
+  }
+
+  private refresh(nowMs: number): void {
+    const t = this.toLocal(nowMs);
+    const day = `${t.year}-${t.month}-${t.day}`;
+    if (day === this.day) return;
+    this.day = day;
+    while (this.next < this.gone.length && this.gone[this.next].departureMs <= nowMs) this.seen.push(this.gone[this.next++]);
+    const S = this.perDay;
+    const fromMs = Math.max(nowMs - 28 * 86_400_000, this.firstMs);
+    // Per past day: kW at τ of the sessions that arrived in slot a of that day and were present at τ, then summed
+    // over the arrivals after h.
+    const days = new Map<string, { weekend: boolean; byArrival: Float64Array }>();
+    for (let ms = fromMs; ms < nowMs; ms += 86_400_000) {
+      const l = this.toLocal(ms);
+      days.set(`${l.year}-${l.month}-${l.day}`, { weekend: l.weekday === 0 || l.weekday === 6, byArrival: new Float64Array(S * S) });
+    }
+    for (const s of this.seen) {
+      if (s.arrivalMs < fromMs) continue;
+      const l = this.toLocal(s.arrivalMs);
+      const d = days.get(`${l.year}-${l.month}-${l.day}`);
+      if (!d) continue;
+      const a = this.slotOfDay(s.arrivalMs);
+      const kw = Math.min(evseKw, s.demandKwh / ((s.departureMs - s.arrivalMs) / 3_600_000));
+      const last = Math.min(S, a + Math.round((s.departureMs - s.arrivalMs) / this.slotMs));
+      for (let tau = a; tau < last; tau++) d.byArrival[tau * S + a] += kw;
+    }
+    const samples: Float64Array[][] = [[], []];
+    for (const d of days.values()) {
+      // after[h · S + τ]: arrivals in slots after h, present at τ.
+      const after = new Float64Array(S * S);
+      for (let tau = 0; tau < S; tau++) {
+        let acc = 0;
+        for (let h = tau - 1; h >= 0; h--) { acc += d.byArrival[tau * S + h + 1]; after[h * S + tau] = acc; }
+      }
+      samples[d.weekend ? 1 : 0].push(after);
+    }
+    this.table = samples.map((list) => {
+      const out = new Float64Array(S * S);
+      if (list.length === 0) return out;
+      const v = new Array<number>(list.length);
+      for (let k = 0; k < S * S; k++) {
+        for (let j = 0; j < list.length; j++) v[j] = list[j][k];
+        v.sort((x, y) => x - y);
+        out[k] = quantileOf(v, this.quantile);
+      }
+      return out;
+    });
+  }
+
+  /** Steps for DepotSnapshot.reserveKw: the rest of today after the slot starting at `nowMs`. */
+  steps(nowMs: number): { fromMs: number; loadKw: number }[] {
+    this.refresh(nowMs);
+    const l = this.toLocal(nowMs);
+    const table = this.table[l.weekday === 0 || l.weekday === 6 ? 1 : 0];
+    if (!table) return [];
+    const h = this.slotOfDay(nowMs);
+    const out: { fromMs: number; loadKw: number }[] = [];
+    for (let tau = h + 1; tau < this.perDay; tau++) out.push({ fromMs: nowMs + (tau - h) * this.slotMs, loadKw: table[h * this.perDay + tau] });
+    out.push({ fromMs: nowMs + (this.perDay - h) * this.slotMs, loadKw: 0 });
+    return out;
+  }
+}
+
+/**
  * With firm departures Voltyard plans on events, like the control loop: an arrival, a departure, or a vehicle that has
  * drawn what it was believed to need and still draws; between events it follows its plan (re-planning every slot
  * re-opens every deferral and lets energy drift later, raising the peak). Declared departures are marked as estimates,
@@ -370,9 +470,11 @@ export class ArrivalForecast {
  * delivering now costs no more energy than later, and holding a night's vehicle to a few kW against a demand charge
  * only bets that the morning will be quiet (May 2019, 30 kW: a 44 kWh session from 01:18, held to 3 kW, could not be
  * served once the site filled at 09:00).
+ *
+ * `reserve`: the power later arrivals drew on a busy day of the site's history, kept free in every plan (reserveKw).
  */
 function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean, earlyShare: number, expectedPeakKw = 0, forecast?: ArrivalForecast,
-  noHistoryUntilMs = Number.NEGATIVE_INFINITY): Policy {
+  noHistoryUntilMs = Number.NEGATIVE_INFINITY, reserve?: ArrivalReserve): Policy {
   let previous: Plan | undefined;
   let previousIds: string[] = [];
   let believedKwh: number[] = [];
@@ -397,7 +499,7 @@ function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean,
       circuits: [{ id: 'transformer', parentId: null, maxPowerKw: limitKw }],
       chargers: [...live.map((_, k) => ({ id: `evse-${k}`, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: evseKw })),
         ...expected.map((e) => ({ id: e.session.chargerId, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: e.maxPowerKw }))],
-      sessions: [...sessions, ...expected.map((e) => e.session)], tariff, peakSoFarKw,
+      sessions: [...sessions, ...expected.map((e) => e.session)], tariff, peakSoFarKw, ...(reserve ? { reserveKw: reserve.steps(nowMs) } : {}),
       expectedPeakKw: nowMs < noHistoryUntilMs ? limitKw : expectedPeakKw, policy: { unannouncedArrivals: true, earlyShare },
     };
     previous = plan(snapshot, nowMs, previous ? { previous } : {});
@@ -514,7 +616,8 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
   console.log(`Voltyard ${o.learning ? 'learns from its own finished sessions only (known once gone): a vehicle still here past its declared departure is believed ' +
     'to stay the median of what past over-stayers still stayed; an unclaimed one the median of what past unclaimed sessions still stayed at its age, their median energy; ' : 'plans on the declared values (learning off); '}` +
     'its declared departures are estimates (departureEstimated), and it is told the peak it metered the month before (expectedPeakKw); ' +
-    `it delivers ${100 * o.earlyShare} % of every need as early as the demand-charge cap allows (earlyShare), and with no history at all assumes the limit binds until its first price step.`);
+    `it delivers ${100 * o.earlyShare} % of every need as early as the demand-charge cap allows (earlyShare), and with no history at all assumes the limit binds until its first price step. ` +
+    (o.reserveQuantile === undefined ? 'No arrival reserve (--acn-no-reserve).' : `Below its limit it keeps free, for vehicles not yet here, the power that later arrivals drew on the ${100 * o.reserveQuantile}th percentile of the last four weeks' days (reserveKw): spent only on energy that fits nowhere else.`));
   const rows: Row[] = [];
   for (const perfect of [false, true]) {
     console.log(`\n  ${perfect ? 'perfect information (declared = actual)' : 'declared values'}: energy % of demand / site peak kW / bill $ per window`);
@@ -540,8 +643,9 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
         // Expected arrivals only where the site's history says it runs below its limit: at the limit the peak is paid
         // already and the now-first tier delivers everything as early as it can.
         const forecast = o.forecast && historyKw < limitKw - 0.01 ? new ArrivalForecast(all, slotMs) : undefined;
+        const reserve = o.reserveQuantile !== undefined && historyKw < limitKw - 0.01 ? new ArrivalReserve(all, slotMs, o.reserveQuantile) : undefined;
         const results = [
-          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, historyKw, forecast, w.fromMs <= dataFromMs ? noHistoryUntilMs : undefined), perfect, learned),
+          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, historyKw, forecast, w.fromMs <= dataFromMs ? noHistoryUntilMs : undefined, reserve), perfect, learned),
           replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('laxity'), perfect, baselineLearned),
           replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('deadline'), perfect, baselineLearned),
           offline(sessions, w.fromMs, w.toMs, o, limitKw, tariff, highs),

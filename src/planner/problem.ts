@@ -60,6 +60,8 @@ export interface Problem {
   readonly minNeedKwh: Float64Array;
   /** The whole need of sessions whose departure is only estimated (SessionSpec.departureEstimated), else 0. */
   readonly estimatedNeedKwh: Float64Array;
+  /** Site energy per slot kept free for vehicles not in the snapshot (DepotSnapshot.reserveKw), kWh; null when none. */
+  readonly reserveKwh: Float64Array | null;
   /** Service order when not all can be ready: 0 first (highest priority, then earliest departure). */
   readonly rank: Int32Array;
   readonly policy: PlannerPolicy;
@@ -197,6 +199,17 @@ export function buildProblem(snapshot: DepotSnapshot, nowMs: number, horizonLimi
     otherLoadKw[t] = k >= 0 ? Math.max(0, steps[k].loadKw) : 0;
   }
 
+  const reserveSteps = snapshot.reserveKw ?? [];
+  let reserveKwh: Float64Array | null = null;
+  for (let t = 0, k = -1; t < T && reserveSteps.length > 0; t++) {
+    while (k + 1 < reserveSteps.length && reserveSteps[k + 1].fromMs <= slotStartsMs[t]) k++;
+    const kw = k >= 0 ? reserveSteps[k].loadKw : 0;
+    if (!(Number.isFinite(kw) && kw >= 0)) throw new PlannerInputError(`reserveKw[${k}].loadKw`, 'must be a number ≥ 0');
+    if (kw <= 0) continue;
+    reserveKwh ??= new Float64Array(T);
+    reserveKwh[t] = kw * slotHours[t];
+  }
+
   const circuitCapKwh = new Float64Array(C * T);
   for (let c = 0; c < C; c++) {
     for (let t = 0; t < T; t++) {
@@ -276,6 +289,6 @@ export function buildProblem(snapshot: DepotSnapshot, nowMs: number, horizonLimi
     nowMs, T, slotStartsMs, slotHours, price, otherLoadKw, demandChargePerKw,
     peakSoFarKw: Math.max(0, snapshot.peakSoFarKw ?? 0), expectedPeakKw, currency: snapshot.tariff.currency,
     circuitIds, circuitLimitKw, parent, children, circuitCapKwh, sessionsOn, presentOffsets, presentSessions,
-    n, sessions, leaf, start, end, capKwh, maxPowerKw, powerBound, minPowerKw, needKwh, minNeedKwh, estimatedNeedKwh, rank, policy,
+    n, sessions, leaf, start, end, capKwh, maxPowerKw, powerBound, minPowerKw, needKwh, minNeedKwh, estimatedNeedKwh, reserveKwh, rank, policy,
   };
 }

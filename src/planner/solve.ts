@@ -115,6 +115,27 @@ export function estimatedFirst(p: Problem, slots: SlotIndex): Flow | undefined {
   return shortfallOf(p, firm, sum(p, base, rest)) <= shortfallOf(p, firm, plain) + 1e-6 ? base : undefined;
 }
 
+/** `caps` less the site power kept free for vehicles not yet known (Problem.reserveKwh); `caps` itself when none. */
+function reserved(p: Problem, caps: Caps): Caps {
+  const reserve = p.reserveKwh;
+  if (!reserve) return caps;
+  const circuitKwh = caps.circuitKwh.slice();
+  for (let t = 0; t < p.T; t++) circuitKwh[t] = Math.max(0, circuitKwh[t] - reserve[t]);
+  return { sessionKwh: caps.sessionKwh, circuitKwh };
+}
+
+/**
+ * What the tiers left short under the reserve, now within the whole cap: the reserve is spent only on energy that
+ * fits nowhere else. Fills on the same flow (re-routing it, cheapest slots first), then augmenting paths to the max
+ * flow; no cost polish, which would move energy from dearer slots into the reserve it was kept out of.
+ */
+function intoReserve(p: Problem, caps: Caps, slots: SlotIndex, needKwh: Float64Array, flow: Flow, byPriority: boolean): Flow {
+  const res = new Residual(p, caps, flow);
+  fillSlots(p, res, needKwh, slots, slots.byPrice, p.price);
+  repair(p, res, needKwh, slots, byPriority);
+  return flow;
+}
+
 /**
  * Solves for one site cap on top of `base` (the estimated-departure tier, already placed). `byPriority` re-ranks
  * shortfall by priority; the cap search leaves it out (the total delivered, which is all the search compares, does
@@ -123,21 +144,23 @@ export function estimatedFirst(p: Problem, slots: SlotIndex): Flow | undefined {
 export function solveAtCap(p: Problem, slots: SlotIndex, capKw: number, byPriority = true, base?: Flow): Omit<Solution, 'evaluations'> {
   const capped = cappedCaps(p, capKw);
   const caps = base ? remaining(capped, base) : capped;
+  const tierCaps = reserved(p, caps);
   const needKwh = base ? less(p.needKwh, base.got) : p.needKwh;
   const minNeedKwh = base ? less(p.minNeedKwh, base.got) : p.minNeedKwh;
   let flow: Flow;
   if (minNeedKwh.some((v) => v > 0)) {
     // Policy minimum SoC first, earliest slots first, then the rest of each need at least cost on what is left.
-    const first = solveEarliest(p, caps, slots, minNeedKwh, byPriority);
-    flow = sum(p, first, solveCostFirst(p, remaining(caps, first), slots, less(needKwh, first.got), byPriority));
+    const first = solveEarliest(p, tierCaps, slots, minNeedKwh, byPriority);
+    flow = sum(p, first, solveCostFirst(p, remaining(tierCaps, first), slots, less(needKwh, first.got), byPriority));
     // Readiness for the minimum must never cost a departure: fall back to pure cost order if it would.
     if (shortfallOf(p, needKwh, flow) > 1e-6) {
-      const plain = solveCostFirst(p, caps, slots, needKwh, byPriority);
+      const plain = solveCostFirst(p, tierCaps, slots, needKwh, byPriority);
       if (shortfallOf(p, needKwh, plain) < shortfallOf(p, needKwh, flow) - 1e-6) flow = plain;
     }
   } else {
-    flow = solveCostFirst(p, caps, slots, needKwh, byPriority);
+    flow = solveCostFirst(p, tierCaps, slots, needKwh, byPriority);
   }
+  if (tierCaps !== caps && shortfallOf(p, needKwh, flow) > 1e-9) flow = intoReserve(p, caps, slots, needKwh, flow, byPriority);
   const cutHours = shortfallOf(p, needKwh, flow) > 1e-9 ? new Residual(p, caps, flow).shortCutHours(needKwh) : 0;
   return summary(p, base ? sum(p, base, flow) : flow, capped, capKw, cutHours);
 }
@@ -245,7 +268,8 @@ export function solve(p: Problem, hint: SearchHint = {}): Solution {
       // as a solve with priority would, so no need to fill again.
       const flow: Flow = { e: s.flow.e.slice(), load: s.flow.load.slice(), got: s.flow.got.slice() };
       const res = new Residual(p, s.caps, flow);
-      if (repair(p, res, p.needKwh, slots, true)) improve(p, res, slots, 4 * p.T + 16);
+      // The cost polish would spend the reserve (Problem.reserveKwh) on energy that fits elsewhere.
+      if (repair(p, res, p.needKwh, slots, true) && !p.reserveKwh) improve(p, res, slots, 4 * p.T + 16);
       return { ...summary(p, flow, s.caps, s.capKw, s.cutHours), evaluations };
     }
     evaluations++;

@@ -106,6 +106,13 @@ export interface DepotSnapshot {
    * demand charge left to save by deferring, just as when the peak so far is there. Default 0 (no expectation).
    */
   readonly expectedPeakKw?: number;
+  /**
+   * Site power kept free for vehicles the snapshot does not list yet (e.g. what the site's history says arrivals
+   * draw in the next hours), kW from `fromMs` until the next entry. The plan puts energy there only when the
+   * chosen site cap could not deliver it anywhere else, at any price: deferring into the cheap slots right up to the
+   * peak leaves nothing for a busy hour's arrivals, whose departures then raise the peak. Default none.
+   */
+  readonly reserveKw?: readonly LoadForecastStep[];
   readonly policy?: Partial<PlannerPolicy>;
 }
 
