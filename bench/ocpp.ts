@@ -3,14 +3,14 @@
 // StatusNotification, MeterValues), then send StatusNotification and MeterValues in turn: first at a fixed offered rate, then as
 // fast as the server answers (each station one call outstanding, as OCPP-J requires). The same load runs against a
 // bare `ws` JSON echo server and against Voltyard (`bin/voltyard start`), each a child process, in the same run.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Command, ConnectReport, HeldReport, PhaseReport, Report } from './ocpp/messages.ts';
-import { openFileLimits, startEchoServer, startVoltyardServer, type ServerChild } from './ocpp/servers.ts';
+import { openFileLimits, startEchoServer, startVoltyardServer, type CpuSeconds, type ServerChild } from './ocpp/servers.ts';
 import { addCounts, median, mergeSorted, percentile } from './ocpp/stats.ts';
 import { loadProfile, longTasks, summarise, type Window } from './ocpp/profile.ts';
 
@@ -85,6 +85,12 @@ class LoadWorker {
 interface PhaseResult extends Omit<PhaseReport, 'evt' | 'name'> {
   serverCpuS: number;
   serverSystemCpuS: number;
+  /** The server's main (JavaScript) thread, its worker threads, V8's helper threads. */
+  serverMainCpuS: number;
+  serverWorkersCpuS: number;
+  serverV8CpuS: number;
+  /** TCP segments sent on this host during the phase (loopback: station → server and server → station). */
+  tcpSegments: number;
   clientCpuS: number;
   /** Wall time the phase took, drain included (the span its CPU figures cover). */
   wallS: number;
@@ -111,9 +117,19 @@ interface Result {
 
 const nowAbs = () => performance.timeOrigin + performance.now();
 
-interface Usage { server: { total: number; system: number }; client: number; at: number }
+interface Usage { server: CpuSeconds; client: number; tcpSegments: number; at: number }
 const clientCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
-const usageOf = (server: ServerChild): Usage => ({ server: server.cpuSeconds(), client: clientCpu(), at: performance.now() });
+/** TCP segments this host sent (both directions of loopback), from /proc/net/snmp: packets cost kernel time per call. */
+const tcpSegments = (): number => {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'));
+    const names = lines[0].split(/\s+/);
+    return Number(lines[1].split(/\s+/)[names.indexOf('OutSegs')]);
+  } catch {
+    return NaN;
+  }
+};
+const usageOf = (server: ServerChild): Usage => ({ server: server.cpuSeconds(), client: clientCpu(), tcpSegments: tcpSegments(), at: performance.now() });
 
 function mergePhases(parts: PhaseReport[], t: ServerChild, from: Usage): PhaseResult {
   const to = usageOf(t);
@@ -126,6 +142,10 @@ function mergePhases(parts: PhaseReport[], t: ServerChild, from: Usage): PhaseRe
     latencies: mergeSorted(parts.map((p) => p.latencies)),
     serverCpuS: to.server.total - from.server.total,
     serverSystemCpuS: to.server.system - from.server.system,
+    serverMainCpuS: to.server.main - from.server.main,
+    serverWorkersCpuS: to.server.workers - from.server.workers,
+    serverV8CpuS: to.server.v8 - from.server.v8,
+    tcpSegments: to.tcpSegments - from.tcpSegments,
     clientCpuS: to.client - from.client,
     wallS: (to.at - from.at) / 1000,
   };
@@ -211,6 +231,10 @@ function mergeSortedPhases(parts: PhaseResult[]): PhaseResult {
     latencies: mergeSorted(parts.map((p) => p.latencies)),
     serverCpuS: parts.reduce((n, p) => n + p.serverCpuS, 0),
     serverSystemCpuS: parts.reduce((n, p) => n + p.serverSystemCpuS, 0),
+    serverMainCpuS: parts.reduce((n, p) => n + p.serverMainCpuS, 0),
+    serverWorkersCpuS: parts.reduce((n, p) => n + p.serverWorkersCpuS, 0),
+    serverV8CpuS: parts.reduce((n, p) => n + p.serverV8CpuS, 0),
+    tcpSegments: parts.reduce((n, p) => n + p.tcpSegments, 0),
     clientCpuS: parts.reduce((n, p) => n + p.clientCpuS, 0),
     wallS: parts.reduce((n, p) => n + p.wallS, 0),
   };
@@ -307,6 +331,18 @@ const cpuPerCall = (r: Result) => {
   return 1e6 * measured.reduce((n, p) => n + p.serverCpuS, 0) / measured.reduce((n, p) => n + p.answered, 0);
 };
 line('server CPU per 1,000 answered calls, ms', ...both((r) => fmt(cpuPerCall(r), 1)), ratio(cpuPerCall(volt), cpuPerCall(echo)));
+const threadsPerCall = (r: Result) => {
+  const measured = targets.find((t) => t.result === r)!.maxRounds.slice(1);
+  const calls = measured.reduce((n, p) => n + p.answered, 0) / 1e6;
+  const of = (pick: (p: PhaseResult) => number) => fmt(measured.reduce((n, p) => n + pick(p), 0) / calls, 1);
+  return `${of((p) => p.serverMainCpuS)} / ${of((p) => p.serverWorkersCpuS)} / ${of((p) => p.serverV8CpuS)}`;
+};
+line('  of which main thread / workers / V8 helpers', ...both(threadsPerCall));
+const segmentsPerCall = (r: Result) => {
+  const measured = targets.find((t) => t.result === r)!.maxRounds.slice(1);
+  return measured.reduce((n, p) => n + p.tcpSegments, 0) / measured.reduce((n, p) => n + p.answered, 0);
+};
+line('TCP segments per answered call (both ways)', ...both((r) => fmt(segmentsPerCall(r), 2)), ratio(segmentsPerCall(volt), segmentsPerCall(echo)));
 const totals = (r: Result) => [r.boot, r.rate, r.max].reduce((acc, p) => ({ sent: acc.sent + p.sent, lost: acc.lost + lostOf(p) }), { sent: 0, lost: 0 });
 line('calls sent (boot + fixed rate + max, all rounds)', ...both((r) => fmt(totals(r).sent)));
 line('calls without CALLRESULT', ...both((r) => fmt(totals(r).lost)));

@@ -1,7 +1,7 @@
 // The two servers the bench compares, each a child process so its resident memory and CPU time are its own:
 // Voltyard itself (`bin/voltyard start`) and the bare `ws` echo server. Both get the hard open-file limit.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -16,8 +16,11 @@ export interface ServerChild {
   rssMb(): number;
   /** Highest resident set size since start, MB (VmHWM). */
   peakRssMb(): number;
-  /** User + system CPU seconds used so far, and the system (kernel) part. */
-  cpuSeconds(): { total: number; system: number };
+  /**
+   * User + system CPU seconds used so far, the system (kernel) part, and per kind of thread: the main (JavaScript)
+   * thread, worker threads (Voltyard's SQLite writer) and V8's helpers (garbage collection, compilation).
+   */
+  cpuSeconds(): CpuSeconds;
   /** Lines the server wrote to stdout/stderr (its warnings and errors at VOLTYARD_LOG_LEVEL=warn). */
   output(): string[];
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with how it ended, how long shutdown took and when (ms since epoch). */
@@ -53,13 +56,36 @@ function procStatusKb(pid: number, field: string): number {
 
 const clockTicks = 100; // getconf CLK_TCK on Linux
 
-function cpuSecondsOf(pid: number): { total: number; system: number } {
+function ticksOf(statPath: string): { user: number; system: number } {
+  const stat = readFileSync(statPath, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]), system: Number(fields[12]) };
+}
+
+export interface CpuSeconds { total: number; system: number; main: number; workers: number; v8: number }
+
+/**
+ * The main thread is the one whose id is the process id: it runs all JavaScript, so it is what saturates first.
+ * Node names its worker threads "WorkerThread" and V8's platform threads "V8Worker"; a thread that ended since the
+ * last reading is missing from the per-thread figures (the total still has it).
+ */
+function cpuSecondsOf(pid: number): CpuSeconds {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { total: (Number(fields[11]) + Number(fields[12])) / clockTicks, system: Number(fields[12]) / clockTicks };
+    const all = ticksOf(`/proc/${pid}/stat`);
+    const byKind = { main: 0, workers: 0, v8: 0 };
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const t = ticksOf(`/proc/${pid}/task/${tid}/stat`);
+        const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+        const kind = tid === String(pid) ? 'main' : comm === 'WorkerThread' ? 'workers' : comm === 'V8Worker' ? 'v8' : null;
+        if (kind) byKind[kind] += (t.user + t.system) / clockTicks;
+      } catch {
+        // The thread ended between listing and reading.
+      }
+    }
+    return { total: (all.user + all.system) / clockTicks, system: all.system / clockTicks, ...byKind };
   } catch {
-    return { total: NaN, system: NaN };
+    return { total: NaN, system: NaN, main: NaN, workers: NaN, v8: NaN };
   }
 }
 

@@ -74,8 +74,12 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
   /** Writes go to the store's writer (on SQLite, its own thread, group-committed); resolves once committed. */
   const write = async (query: Compilable) => (await store.write([query.compile()]))[0];
   const samples = new BatchWriter<MeterSampleRow>({
-    // A charger waits for its MeterValues answer: a few ms more buys batches several times larger under load.
-    name: 'meter samples', size: 2000, logger, delayMs: 3,
+    // A charger waits for its MeterValues answer: a few ms more buys larger batches under load. The sample key starts
+    // with the station, so thousands of stations' rows land on as many index pages, and a commit writes every page it
+    // touched: larger batches share pages. But a batch that waits for all of them makes the stations take turns with
+    // the writer (see BatchWriter), so under load 1,000 rows start a write at once, up to four in flight; a backlog
+    // goes out in batches of up to 20,000. bench:ocpp, 5,000 stations: ~21k -> ~25k msg/s against 2,000-row batches.
+    name: 'meter samples', size: 20_000, logger, delayMs: 3, inFlight: 4, eagerAt: 1000,
     write: (rows) => store.insertRows('ocpp_meter_samples', sampleColumns, rows.map((r) => sampleColumns.map((c) => r[c]))),
   });
   const messages = new BatchWriter<Omit<MessageLogRow, 'id'>>({

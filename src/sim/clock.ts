@@ -49,15 +49,32 @@ export function createSimClock(options: SimClockOptions): SimClock {
   return scaledClock(options.mode, options.mode === 'real' ? Date.now() : options.startMs ?? Date.now(), factor);
 }
 
+interface ScaledTimer extends ClockTimer { handle: ReturnType<typeof setTimeout> | null }
+
 function scaledClock(mode: ClockMode, startMs: number, factor: number): SimClock {
   const wallStart = performance.now();
   const now = () => startMs + (performance.now() - wallStart) * factor;
+  /**
+   * Node may run a timer up to a millisecond before performance.now() says it is due; at 600x that is 0.6 simulated
+   * seconds early. A timer that wakes early sleeps the rest, so no callback ever sees a time before its due time.
+   */
+  const schedule = (fn: () => void, ms: number): ScaledTimer => {
+    const due = now() + Math.max(0, Number.isFinite(ms) ? ms : 0);
+    const timer: ScaledTimer = { handle: null, unref: () => { timer.handle?.unref(); return timer; } };
+    const fire = () => {
+      const left = due - now();
+      if (left > 0) timer.handle = setTimeout(fire, Math.max(1, left / factor));
+      else fn();
+    };
+    timer.handle = setTimeout(fire, (due - now()) / factor);
+    return timer;
+  };
   const clock: SimClock = {
     mode,
     now: () => Math.floor(now()),
-    setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms) / factor),
-    clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
-    sleep: (ms) => new Promise((resolve) => { setTimeout(resolve, Math.max(0, ms) / factor); }),
+    setTimeout: schedule,
+    clearTimeout: (timer) => clearTimeout((timer as ScaledTimer).handle ?? undefined),
+    sleep: (ms) => new Promise((resolve) => { schedule(resolve, ms); }),
     async runUntil(untilMs) {
       for (let left = untilMs - now(); left > 0; left = untilMs - now()) await sleepReal(Math.max(1, left / factor));
     },

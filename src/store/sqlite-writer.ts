@@ -17,6 +17,9 @@ export type WriterReply =
   | { id: number; results: WriterResult[]; error?: undefined }
   | { id: number; error: { message: string; code?: string; errcode?: number } };
 
+/** Jobs of at least this many rows are posted to the thread at once rather than at the end of the tick. */
+const postAtOnceRows = 256;
+
 type Pending = { resolve: (r: WriterResult[]) => void; reject: (err: Error) => void };
 type NewJob = WriterJob extends infer J ? J extends WriterJob ? Omit<J, 'id'> : never : never;
 
@@ -47,7 +50,10 @@ export class SqliteWriter {
       // Jobs of one tick travel together: every message wakes the writer thread, and waking it costs more than
       // copying a few more rows.
       this.#outbox.push({ ...job, id } as WriterJob);
-      if (this.#outbox.length === 1) setImmediate(() => this.#post());
+      // A job of many rows is worth waking the thread for on its own, now: waiting for the end of the tick may mean
+      // waiting for the event loop to get through every readable socket.
+      if (job.kind === 'rows' && job.rows.length >= postAtOnceRows) this.#post();
+      else if (this.#outbox.length === 1) setImmediate(() => this.#post());
     });
   }
 

@@ -60,3 +60,28 @@ test('flush waits for what was added before it, not for rows that keep arriving'
   await writer.flush();
   assert.equal(store.stored.length, next - 1);
 });
+
+test('a full batch starts at once; writes in flight together still count as finished in the order added', async () => {
+  // Each write takes as long as its first row says: the second batch finishes before the first.
+  const batches: number[][] = [];
+  const write = async (rows: number[]) => {
+    batches.push([...rows]);
+    await new Promise((r) => setTimeout(r, rows[0] === 1 ? 60 : 5));
+  };
+  const writer = new BatchWriter<number>({ name: 'test', size: 100, logger: captureLogs().logger, write, delayMs: 1000, inFlight: 2, eagerAt: 2 });
+  const first = writer.addAll([1, 2]);
+  assert.deepEqual(batches, [[1, 2]], 'two rows reach eagerAt: written without waiting for the 1 s delay');
+  const second = writer.addAll([3, 4]);
+  assert.deepEqual(batches, [[1, 2], [3, 4]], 'a second write goes while the first is in flight');
+  void writer.add(5);
+  assert.equal(batches.length, 2, 'no third write while two are in flight');
+  let flushed = false;
+  const flush = writer.flush().then(() => { flushed = true; });
+  await second;
+  assert.equal(flushed, false, 'the second write finished first, but rows 1-2 are not stored yet');
+  await first;
+  const started = performance.now();
+  await flush;
+  assert.ok(performance.now() - started < 500, 'the row queued behind a flush went out without the 1 s delay');
+  assert.deepEqual(batches, [[1, 2], [3, 4], [5]]);
+});
