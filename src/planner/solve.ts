@@ -217,7 +217,8 @@ export function nothingAbove(p: Problem, flow: Flow, caps: Caps, peakKw: number)
   for (let t = 0; t < p.T; t++) if (flow.load[t] > 1e-9 && p.price[t] > dearest) dearest = p.price[t];
   let worth = 0;
   for (let t = 0; t < p.T; t++) {
-    const capped = caps.circuitKwh[t] < p.circuitCapKwh[t] - 1e-9 && flow.load[t] >= caps.circuitKwh[t] - 1e-7;
+    // With a reserve, a slot filled to the cap less the reserve is held by the cap too: a higher cap frees it.
+    const capped = caps.circuitKwh[t] < p.circuitCapKwh[t] - 1e-9 && flow.load[t] >= caps.circuitKwh[t] - (p.reserveKwh?.[t] ?? 0) - 1e-7;
     if (capped) worth += p.slotHours[t] * Math.max(0, dearest - p.price[t]);
   }
   return p.demandChargePerKw >= worth;
