@@ -279,6 +279,43 @@ const byLaxity = (least: 'laxity' | 'deadline'): Policy => (live, nowMs, believe
 };
 
 /**
+ * The site's finished sessions as a forecaster may know them at `nowMs`: only those that have left (a session is
+ * known once gone), over the four weeks before, and never before the site's records begin. Relearned once a local
+ * day: `day(nowMs)` says whether a new day began, and then `sessions` and `fromMs` are that day's view.
+ */
+class FourWeeks {
+  private readonly gone: readonly Truth[];
+  /** Where the site's records begin: no day before it counts as a day with no arrivals. */
+  private readonly firstMs: number;
+  private readonly toLocal: (ms: number) => LocalTime;
+  private next = 0;
+  private lastDay = '';
+  readonly seen: Truth[] = [];
+  fromMs = 0;
+
+  constructor(all: readonly Truth[], toLocal: (ms: number) => LocalTime) {
+    this.gone = [...all].sort((a, b) => a.departureMs - b.departureMs);
+    this.firstMs = Math.min(...all.map((s) => s.arrivalMs));
+    this.toLocal = toLocal;
+  }
+
+  day(nowMs: number): boolean {
+    const t = this.toLocal(nowMs);
+    const day = `${t.year}-${t.month}-${t.day}`;
+    if (day === this.lastDay) return false;
+    this.lastDay = day;
+    while (this.next < this.gone.length && this.gone[this.next].departureMs <= nowMs) this.seen.push(this.gone[this.next++]);
+    this.fromMs = Math.max(nowMs - 28 * 86_400_000, this.firstMs);
+    return true;
+  }
+
+  /** Sessions that arrived within the four weeks. */
+  *sessions(): Iterable<Truth> {
+    for (const s of this.seen) if (s.arrivalMs >= this.fromMs) yield s;
+  }
+}
+
+/**
  * Expected arrivals from the site's own metered history: per hour of the day (weekdays and weekends apart), the mean
  * energy that arrived in that hour over the last four weeks, the mean count and the median stay of those sessions,
  * each known once the session has left. Voltyard gets the next hours as expected sessions (one per hour, on a virtual
@@ -287,20 +324,14 @@ const byLaxity = (least: 'laxity' | 'deadline'): Policy => (live, nowMs, believe
  * charge before they leave, push the peak up (July, 60 kW: 18:30, 42.5 kW against 29.7 kW before).
  */
 export class ArrivalForecast {
-  private readonly gone: readonly Truth[];
+  private readonly history: FourWeeks;
   private readonly toLocal: (ms: number) => LocalTime;
   private readonly slotMs: number;
-  /** Where the site's records begin: no day before it counts as a day with no arrivals. */
-  private readonly firstMs: number;
-  private next = 0;
-  private readonly seen: Truth[] = [];
-  private day = '';
   private profile: { kwh: number; count: number; stayMs: number }[] = [];
 
   constructor(all: readonly Truth[], slotMs: number) {
-    this.gone = [...all].sort((a, b) => a.departureMs - b.departureMs);
-    this.firstMs = Math.min(...all.map((s) => s.arrivalMs));
     this.toLocal = localTimeIn(timeZone);
+    this.history = new FourWeeks(all, this.toLocal);
     this.slotMs = slotMs;
   }
 
@@ -311,18 +342,13 @@ export class ArrivalForecast {
 
   /** Rebuilt once a local day, from the four weeks before it. */
   private refresh(nowMs: number): void {
-    const t = this.toLocal(nowMs);
-    const day = `${t.year}-${t.month}-${t.day}`;
-    if (day === this.day) return;
-    this.day = day;
-    while (this.next < this.gone.length && this.gone[this.next].departureMs <= nowMs) this.seen.push(this.gone[this.next++]);
-    const fromMs = Math.max(nowMs - 28 * 86_400_000, this.firstMs);
+    if (!this.history.day(nowMs)) return;
+    const fromMs = this.history.fromMs;
     const days = [0, 0];
     for (let ms = fromMs; ms < nowMs; ms += 86_400_000) days[this.key(ms) >= 24 ? 1 : 0]++;
     const stays: number[][] = Array.from({ length: 48 }, () => []);
     const kwh = new Array<number>(48).fill(0);
-    for (const s of this.seen) {
-      if (s.arrivalMs < fromMs) continue;
+    for (const s of this.history.sessions()) {
       const k = this.key(s.arrivalMs);
       kwh[k] += s.demandKwh;
       stays[k].push(s.departureMs - s.arrivalMs);
@@ -371,22 +397,17 @@ export class ArrivalForecast {
  * only the mean one. The planner spends it only on energy that fits nowhere else (DepotSnapshot.reserveKw).
  */
 export class ArrivalReserve {
-  private readonly gone: readonly Truth[];
+  private readonly history: FourWeeks;
   private readonly toLocal: (ms: number) => LocalTime;
   private readonly slotMs: number;
   private readonly perDay: number;
   private readonly quantile: number;
-  private readonly firstMs: number;
-  private next = 0;
-  private readonly seen: Truth[] = [];
-  private day = '';
   /** Per kind of day (weekday, weekend), kW at [h · perDay + τ]. */
   private table: Float64Array[] = [];
 
   constructor(all: readonly Truth[], slotMs: number, quantile: number) {
-    this.gone = [...all].sort((a, b) => a.departureMs - b.departureMs);
-    this.firstMs = Math.min(...all.map((s) => s.arrivalMs));
     this.toLocal = localTimeIn(timeZone);
+    this.history = new FourWeeks(all, this.toLocal);
     this.slotMs = slotMs;
     this.perDay = Math.round(86_400_000 / slotMs);
     this.quantile = quantile;
@@ -397,13 +418,9 @@ export class ArrivalReserve {
   }
 
   private refresh(nowMs: number): void {
-    const t = this.toLocal(nowMs);
-    const day = `${t.year}-${t.month}-${t.day}`;
-    if (day === this.day) return;
-    this.day = day;
-    while (this.next < this.gone.length && this.gone[this.next].departureMs <= nowMs) this.seen.push(this.gone[this.next++]);
+    if (!this.history.day(nowMs)) return;
     const S = this.perDay;
-    const fromMs = Math.max(nowMs - 28 * 86_400_000, this.firstMs);
+    const fromMs = this.history.fromMs;
     // Per past day: kW at τ of the sessions that arrived in slot a of that day and were present at τ, then summed
     // over the arrivals after h.
     const days = new Map<string, { weekend: boolean; byArrival: Float64Array }>();
@@ -411,8 +428,7 @@ export class ArrivalReserve {
       const l = this.toLocal(ms);
       days.set(`${l.year}-${l.month}-${l.day}`, { weekend: l.weekday === 0 || l.weekday === 6, byArrival: new Float64Array(S * S) });
     }
-    for (const s of this.seen) {
-      if (s.arrivalMs < fromMs) continue;
+    for (const s of this.history.sessions()) {
       const l = this.toLocal(s.arrivalMs);
       const d = days.get(`${l.year}-${l.month}-${l.day}`);
       if (!d) continue;
