@@ -1,5 +1,6 @@
 import type { Generated, Kysely } from 'kysely';
 import type { Migration } from '../store/migration.ts';
+import { meterValueRow, type MeterValueRow } from './meter-values.ts';
 
 /** The central system's tables: the station registry, connectors, transactions, meter samples and the message log. */
 export const ocppMigrations: readonly Migration[] = [
@@ -126,7 +127,69 @@ export const ocppMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    name: '0103_ocpp_meter_values',
+    async up(db: Kysely<unknown>) {
+      // One row per reported instant instead of one per sampled value (why: meter-values.ts).
+      await db.schema.createTable('ocpp_meter_values')
+        .addColumn('station_id', 'text', (c) => c.notNull())
+        .addColumn('connector_id', 'integer', (c) => c.notNull())
+        .addColumn('transaction_id', 'integer')
+        .addColumn('sampled_at', 'text', (c) => c.notNull())
+        .addColumn('kinds', 'text', (c) => c.notNull())
+        .addColumn('samples', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ocpp_meter_values_key').on('ocpp_meter_values')
+        .columns(['station_id', 'connector_id', 'sampled_at', 'kinds']).unique().execute();
+      await db.schema.createIndex('ocpp_meter_values_tx').on('ocpp_meter_values').columns(['transaction_id']).execute();
+      await copySamplesToInstants(db as Kysely<LegacySampleTables>);
+      await db.schema.dropTable('ocpp_meter_samples').execute();
+    },
+  },
 ];
+
+interface LegacySampleTables { ocpp_meter_samples: MeterSampleRow; ocpp_meter_values: MeterValueRow }
+
+/**
+ * Stored samples become instants: the rows of one station, EVSE, timestamp and transaction. Read in key order a page
+ * at a time; a page ends at an instant's end (the instant a page cuts is read again with the next). Values that two
+ * messages reported at one timestamp become one instant here, so a charger replaying one of those messages after
+ * the upgrade stores its values once more (the old rows no longer say which message they came from).
+ */
+async function copySamplesToInstants(db: Kysely<LegacySampleTables>): Promise<void> {
+  const page = 20_000;
+  const same = (a: MeterSampleRow, b: MeterSampleRow) => a.station_id === b.station_id && Number(a.connector_id) === Number(b.connector_id) && a.sampled_at === b.sampled_at;
+  let after: MeterSampleRow | null = null;
+  for (;;) {
+    let q = db.selectFrom('ocpp_meter_samples').selectAll().orderBy('station_id').orderBy('connector_id').orderBy('sampled_at').limit(page);
+    if (after) {
+      const a: MeterSampleRow = after;
+      q = q.where((eb) => eb(eb.refTuple('station_id', 'connector_id', 'sampled_at'), '>', eb.tuple(a.station_id, a.connector_id, a.sampled_at)));
+    }
+    const rows = await q.execute();
+    let end = rows.length;
+    if (rows.length === page) while (end > 0 && same(rows[end - 1], rows[rows.length - 1])) end--;
+    if (end === 0) end = rows.length; // one instant of more values than a page: take it whole
+    const out: MeterValueRow[] = [];
+    for (let k = 0; k < end;) {
+      let m = k;
+      while (m < end && same(rows[m], rows[k])) m++;
+      const byTx = new Map<number | null, MeterSampleRow[]>();
+      for (const r of rows.slice(k, m)) {
+        const tx = r.transaction_id === null ? null : Number(r.transaction_id);
+        byTx.set(tx, [...(byTx.get(tx) ?? []), r]);
+      }
+      for (const [tx, rs] of byTx) out.push(meterValueRow(rs[0].station_id, Number(rs[0].connector_id), tx, rs[0].sampled_at, rs.map((r) => ({ ...r, value: Number(r.value) }))));
+      k = m;
+    }
+    for (let k = 0; k < out.length; k += 1000) {
+      await db.insertInto('ocpp_meter_values').values(out.slice(k, k + 1000)).onConflict((oc) => oc.doNothing()).execute();
+    }
+    if (rows.length < page) break;
+    after = rows[end - 1];
+  }
+}
+
 
 export interface StationRow {
   id: string;
@@ -234,7 +297,7 @@ export type OcppTables = {
   ocpp_stations: StationRow;
   ocpp_connectors: ConnectorRow;
   ocpp_transactions: Omit<TransactionRow, 'id'> & { id: Generated<number> };
-  ocpp_meter_samples: MeterSampleRow;
+  ocpp_meter_values: MeterValueRow;
   ocpp_message_log: Omit<MessageLogRow, 'id'> & { id: Generated<number> };
   ocpp_transaction_events: TransactionEventRow;
   ocpp_evse_connectors: EvseConnectorRow;

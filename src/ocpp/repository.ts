@@ -2,6 +2,7 @@ import type { Compilable } from 'kysely';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../log.ts';
 import { BatchWriter } from './batch.ts';
+import { expandMeterValue, type MeterValueRow } from './meter-values.ts';
 import type { ConnectorRow, EvseConnectorRow, MeterSampleRow, MessageLogRow, NewTransactionRow, OcppTables, StationRow, TransactionEventRow, TransactionRow } from './migrations.ts';
 
 /** The central system's persistence: everything it stores goes through here, on SQLite and PostgreSQL alike. */
@@ -52,8 +53,8 @@ export interface OcppRepository {
   /** The highest cumulative import register stored for a transaction, in kWh (outlet, all phases). */
   latestEnergyKwh(transactionId: number): Promise<number | null>;
 
-  /** Resolves once the samples are stored (group commit). */
-  addSamples(rows: readonly MeterSampleRow[]): Promise<void>;
+  /** Resolves once the instants are stored (group commit). */
+  addMeterValues(rows: readonly MeterValueRow[]): Promise<void>;
   samples(filter: { transactionId: number; limit: number }): Promise<MeterSampleRow[]>;
   latestSampleAt(stationId: string, connectorId: number): Promise<string | null>;
   logMessage(row: Omit<MessageLogRow, 'id'>): void;
@@ -62,7 +63,7 @@ export interface OcppRepository {
   flush(): Promise<void>;
 }
 
-const sampleColumns = ['station_id', 'connector_id', 'transaction_id', 'sampled_at', 'measurand', 'phase', 'location', 'context', 'value', 'unit'] as const satisfies readonly (keyof MeterSampleRow)[];
+const meterValueColumns = ['station_id', 'connector_id', 'transaction_id', 'sampled_at', 'kinds', 'samples'] as const satisfies readonly (keyof MeterValueRow)[];
 const messageColumns = ['station_id', 'direction', 'at', 'frame'] as const satisfies readonly (keyof MessageLogRow)[];
 
 export function ocppRepository(store: Store, logger: Logger): OcppRepository {
@@ -73,14 +74,15 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
   const evseConnectorCache = stationCache<EvseConnectorRow | null>();
   /** Writes go to the store's writer (on SQLite, its own thread, group-committed); resolves once committed. */
   const write = async (query: Compilable) => (await store.write([query.compile()]))[0];
-  const samples = new BatchWriter<MeterSampleRow>({
-    // A charger waits for its MeterValues answer: a few ms more buys larger batches under load. The sample key starts
+  const samples = new BatchWriter<MeterValueRow>({
+    // A charger waits for its MeterValues answer: a few ms more buys larger batches under load. The instant key starts
     // with the station, so thousands of stations' rows land on as many index pages, and a commit writes every page it
     // touched: larger batches share pages. But a batch that waits for all of them makes the stations take turns with
-    // the writer (see BatchWriter), so under load 1,000 rows start a write at once, up to four in flight; a backlog
-    // goes out in batches of up to 20,000. bench:ocpp, 5,000 stations: ~21k -> ~25k msg/s against 2,000-row batches.
+    // the writer (see BatchWriter), so under load 1,000 instants start a write at once, up to four in flight; a
+    // backlog goes out in batches of up to 20,000. bench:ocpp, 5,000 stations: ~21k -> ~25k msg/s against 2,000-row
+    // batches.
     name: 'meter samples', size: 20_000, logger, delayMs: 3, inFlight: 4, eagerAt: 1000,
-    write: (rows) => store.insertRows('ocpp_meter_samples', sampleColumns, rows.map((r) => sampleColumns.map((c) => r[c]))),
+    write: (rows) => store.insertRows('ocpp_meter_values', meterValueColumns, rows.map((r) => meterValueColumns.map((c) => r[c]))),
   });
   const messages = new BatchWriter<Omit<MessageLogRow, 'id'>>({
     name: 'message log', size: 2000, logger, delayMs: 20,
@@ -184,21 +186,25 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
       .where('station_id', '=', stationId).where('station_tx_id', '=', stationTxId).orderBy('seq_no').execute(),
     async latestEnergyKwh(transactionId) {
       await samples.flush();
-      const row = await db.selectFrom('ocpp_meter_samples').select((eb) => eb.fn.max('value').as('kwh'))
-        .where('transaction_id', '=', transactionId).where('measurand', '=', 'Energy.Active.Import.Register')
-        .where('phase', '=', '').where('location', '=', 'Outlet').executeTakeFirst();
-      const v = row?.kwh as number | string | null | undefined;
-      return v === null || v === undefined ? null : Number(v);
+      const rows = await db.selectFrom('ocpp_meter_values').selectAll().where('transaction_id', '=', transactionId).execute();
+      let best: number | null = null;
+      for (const row of rows) {
+        for (const s of expandMeterValue(row)) {
+          if (s.measurand === 'Energy.Active.Import.Register' && s.phase === '' && s.location === 'Outlet' && (best === null || s.value > best)) best = s.value;
+        }
+      }
+      return best;
     },
 
-    addSamples: (rows) => samples.addAll(rows),
+    addMeterValues: (rows) => samples.addAll(rows),
     samples: async ({ transactionId, limit }) => {
       await samples.flush();
-      return db.selectFrom('ocpp_meter_samples').selectAll().where('transaction_id', '=', transactionId).orderBy('sampled_at').limit(limit).execute();
+      const rows = await db.selectFrom('ocpp_meter_values').selectAll().where('transaction_id', '=', transactionId).orderBy('sampled_at').limit(limit).execute();
+      return rows.flatMap(expandMeterValue).slice(0, limit);
     },
     async latestSampleAt(stationId, connectorId) {
       await samples.flush();
-      const row = await db.selectFrom('ocpp_meter_samples').select((eb) => eb.fn.max('sampled_at').as('at'))
+      const row = await db.selectFrom('ocpp_meter_values').select((eb) => eb.fn.max('sampled_at').as('at'))
         .where('station_id', '=', stationId).where('connector_id', '=', connectorId).executeTakeFirst();
       return (row?.at as string | null | undefined) ?? null;
     },

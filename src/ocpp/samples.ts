@@ -1,6 +1,6 @@
 import type { Bus } from '../bus/bus.ts';
 import type { OcppRepository } from './repository.ts';
-import type { MeterSampleRow } from './migrations.ts';
+import { meterValueRow, type MeterValueRow } from './meter-values.ts';
 import { summarise, type NormalisedSample } from './meter.ts';
 
 export interface MeterInstant {
@@ -19,15 +19,10 @@ export function sampleRecorder(repo: OcppRepository, bus: Bus, stationId: string
   return async function record(evseId: number, transactionId: number | null, instants: readonly MeterInstant[], receivedAt: string): Promise<void> {
     // After a restart the newest stored instant decides what a replayed sample is; read it before adding new ones.
     if (!lastSampleAt.has(evseId)) lastSampleAt.set(evseId, await repo.latestSampleAt(stationId, evseId));
-    const rows: MeterSampleRow[] = [];
+    const rows: MeterValueRow[] = [];
     for (const { sampledAt, samples } of instants) {
-      for (const s of samples) {
-        rows.push({
-          station_id: stationId, connector_id: evseId, transaction_id: transactionId, sampled_at: sampledAt,
-          measurand: s.measurand, phase: s.phase, location: s.location, context: s.context, value: s.value, unit: s.unit,
-        });
-      }
       if (samples.length === 0) continue;
+      rows.push(meterValueRow(stationId, evseId, transactionId, sampledAt, samples));
       const last = lastSampleAt.get(evseId);
       if (last && last >= sampledAt) continue;
       lastSampleAt.set(evseId, sampledAt);
@@ -36,6 +31,6 @@ export function sampleRecorder(repo: OcppRepository, bus: Bus, stationId: string
         transactionId: transactionId === null ? null : String(transactionId), ...summarise(samples),
       });
     }
-    await repo.addSamples(rows);
+    await repo.addMeterValues(rows);
   };
 }
