@@ -174,11 +174,20 @@ const bayCache = (store: Store) => {
   return cache;
 };
 
+/**
+ * `vehicleAtBay` without a query: the answer when the station's assignments are in the cache, `undefined` when they
+ * would have to be read. Lets a per-sample caller skip a promise in the common case.
+ */
+export function cachedVehicleAtBay(store: Store, stationId: string, evseId: number): BayVehicle | null | undefined {
+  const hit = bayCache(store).get(stationId);
+  return hit && performance.now() - hit.atMs < bayCacheMs ? hit.byEvse.get(evseId) ?? null : undefined;
+}
+
 /** The vehicle standing at an EVSE, if one was assigned. */
 export async function vehicleAtBay(store: Store, stationId: string, evseId: number): Promise<BayVehicle | null> {
+  const cached = cachedVehicleAtBay(store, stationId, evseId);
+  if (cached !== undefined) return cached;
   const cache = bayCache(store);
-  const hit = cache.get(stationId);
-  if (hit && performance.now() - hit.atMs < bayCacheMs) return hit.byEvse.get(evseId) ?? null;
   const rows = await tables(store).selectFrom('fleet_bay_assignment').select(['evse_id', 'tenant_id', 'vehicle_id']).where('station_id', '=', stationId).execute();
   const byEvse = new Map(rows.map((r) => [r.evse_id, { tenantId: r.tenant_id, vehicleId: r.vehicle_id }]));
   if (cache.size > 100_000) cache.clear();

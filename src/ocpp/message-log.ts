@@ -20,8 +20,6 @@ type Write = (direction: 'in' | 'out', frame: string, at: string) => void;
 const callHead = /^\[\s*2\s*,\s*"([^"\\]*)"\s*,\s*"([A-Za-z0-9]+)"/;
 /** `[3,"<id>",…` or `[4,"<id>",…`. */
 const answerHead = /^\[\s*([34])\s*,\s*"([^"\\]*)"/;
-const connectorOf = /"connectorId"\s*:\s*(\d+)/;
-const evseOf = /"evseId"\s*:\s*(\d+)/;
 const timestampField = /"timestamp"\s*:\s*"[^"]*"/;
 const maxHeld = 64;
 
@@ -54,6 +52,20 @@ function readAnswer(frame: string): { type: number; id: string } | null {
   return m ? { type: Number(m[1]), id: m[2]! } : null;
 }
 
+/**
+ * The digits of `"field": 12` in a frame ('' if absent), read with indexOf: this runs for every periodic frame, where a
+ * regular expression costs an allocation per match. The first occurrence counts, as the regular expressions did.
+ */
+function numberAfter(frame: string, field: string): string {
+  const at = frame.indexOf(field);
+  if (at < 0) return '';
+  let k = at + field.length;
+  for (let c = frame.charCodeAt(k); c === 32 || c === 9 || c === 10 || c === 13 || c === 58; c = frame.charCodeAt(++k)); // white space, the colon
+  const from = k;
+  while (k < frame.length && frame.charCodeAt(k) >= 48 && frame.charCodeAt(k) <= 57) k++;
+  return frame.slice(from, k);
+}
+
 /** A StatusNotification's payload without its timestamp: equal text, equal status. */
 function withoutTimestamp(payload: string): string {
   const at = payload.indexOf('"timestamp":"');
@@ -64,7 +76,7 @@ function withoutTimestamp(payload: string): string {
 
 export function frameLog(protocol: 'ocpp1.6' | 'ocpp2.0.1', write: Write, onSkip: () => void, nowMs: () => number, iso: () => string): FrameLog {
   // MeterValues name their connector (1.6) or EVSE (2.0.1).
-  const meterConnectorOf = protocol === 'ocpp1.6' ? connectorOf : evseOf;
+  const meterConnectorField = protocol === 'ocpp1.6' ? '"connectorId"' : '"evseId"';
   const lastLoggedMs = new Map<string, number>();
   /** Last status seen per connector (payload without its timestamp): an equal one is a repeat. */
   const lastStatus = new Map<string, string>();
@@ -76,12 +88,13 @@ export function frameLog(protocol: 'ocpp1.6' | 'ocpp2.0.1', write: Write, onSkip
       case 'Heartbeat':
         return action;
       case 'MeterValues':
-        return `${action}/${meterConnectorOf.exec(frame)?.[1] ?? ''}`;
+        return `${action}/${numberAfter(frame, meterConnectorField)}`;
       case 'TransactionEvent':
         return frame.includes('"eventType":"Updated"') && frame.includes('"triggerReason":"MeterValuePeriodic"') ? action : null;
       case 'StatusNotification': {
-        // The payload without its timestamp (read as text: this runs for every frame) stands for the status.
-        const connector = `${evseOf.exec(frame)?.[1] ?? ''}/${connectorOf.exec(frame)?.[1] ?? ''}`;
+        // The payload without its timestamp (read as text: this runs for every frame) stands for the status. 1.6
+        // frames name no EVSE: no need to search them for one.
+        const connector = protocol === 'ocpp1.6' ? `/${numberAfter(frame, '"connectorId"')}` : `${numberAfter(frame, '"evseId"')}/${numberAfter(frame, '"connectorId"')}`;
         const status = withoutTimestamp(frame.slice(payloadAt));
         const key = `${action}/${connector}`;
         if (lastStatus.get(connector) === status) return key;

@@ -4,7 +4,7 @@ import type { Bus } from '../bus/bus.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
-import { getVehicle, setProviderIds, vehicleAtBay, vehicleById } from '../fleet/vehicles.ts';
+import { cachedVehicleAtBay, getVehicle, setProviderIds, vehicleAtBay, vehicleById } from '../fleet/vehicles.ts';
 import { tokenRegistry } from '../fleet/tokens.ts';
 import { ChargerFeed } from './charger-feed.ts';
 import { bestSoc, type BestSoc } from './fusion.ts';
@@ -95,13 +95,20 @@ export class Telematics {
       if (this.sessions.size > 10_000) this.sessions.delete(this.sessions.keys().next().value!);
       this.chargers.sessionStarted(key, e);
     });
-    deps.bus.subscribe('MeterSampled', async (e) => {
-      let key = e.transactionId ? this.sessions.get(`${e.stationId}/${e.transactionId}`) : undefined;
-      if (!key) {
-        const v = await vehicleAtBay(this.store, e.stationId, e.evseId);
-        if (v) key = vehicleKey(v.tenantId, v.vehicleId);
+    // Every meter sample of every station comes here: answered without a promise when the session or the cached bay
+    // assignment names the vehicle.
+    deps.bus.subscribe('MeterSampled', (e) => {
+      const key = e.transactionId ? this.sessions.get(`${e.stationId}/${e.transactionId}`) : undefined;
+      if (key) {
+        this.chargers.meterSampled(key, e);
+        return;
       }
-      if (key) this.chargers.meterSampled(key, e);
+      const cached = cachedVehicleAtBay(this.store, e.stationId, e.evseId);
+      if (cached !== undefined) {
+        if (cached) this.chargers.meterSampled(vehicleKey(cached.tenantId, cached.vehicleId), e);
+        return;
+      }
+      return vehicleAtBay(this.store, e.stationId, e.evseId).then((v) => { if (v) this.chargers.meterSampled(vehicleKey(v.tenantId, v.vehicleId), e); });
     });
     deps.bus.subscribe('EvChargingNeedsReported', async (e) => {
       if (e.socPercent === null) return;
