@@ -41,7 +41,7 @@ export async function startLiveEvents(services: Services): Promise<Component> {
     socHistory.set(vehicleId, list);
   };
 
-  const unsubscribe = bus.subscribeAll(async (event) => {
+  const unsubscribe = bus.subscribeAll((event) => {
     if (event.type === 'MeterSampled' && event.socPercent !== null) {
       const vehicleId = plane.controllers().flatMap((c) => [...c.sessions.values()]).find((s) => s.stationId === event.stationId && s.evseId === event.evseId)?.vehicleId;
       if (vehicleId) remember(vehicleId, { at: event.at, socPercent: event.socPercent, source: 'charger' });

@@ -1,4 +1,5 @@
 import type { Services, Component } from '../app.ts';
+import type { DomainEvent } from '../bus/events.ts';
 import { fleetStore, type FleetStore } from '../fleet/depots.ts';
 import { tokenRegistry } from '../fleet/tokens.ts';
 import { vehicleAtBay } from '../fleet/vehicles.ts';
@@ -49,9 +50,10 @@ export async function startControl(services: Services): Promise<Component> {
   };
   for (const depotId of await fleet.depotIds()) await make(depotId);
 
-  const unsubscribe = bus.subscribeAll(async (event) => {
+  const handleAll = async (event: DomainEvent) => {
     for (const c of controllers.values()) await c.handle(event);
-  });
+  };
+  const unsubscribe = bus.subscribeAll((event) => (controllers.size === 0 ? undefined : handleAll(event)));
   // Alerts that depend on time passing (nothing drawn for 10 min, a bay idle for an hour) are re-checked every minute
   // of depot time: on the server's clock, so a simulated night raises them when the simulated minutes pass.
   let alertTimer: ReturnType<typeof clock.setTimeout> | null = null;

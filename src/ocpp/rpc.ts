@@ -91,17 +91,23 @@ export function handlerInstaller(
 ) {
   const beforeAcceptance = new Set(['BootNotification', 'Heartbeat']);
   return function on<P, R>(action: string, handler: (params: P) => Promise<R> | R): void {
-    client.handle(action, async ({ params }) => {
+    const fail = (err: unknown): never => {
+      if (isRpcError(err)) throw err;
+      log.error({ err, action }, 'handling a station message failed');
+      throw internalError();
+    };
+    // Not an async function: every station call passes here, and ocpp-rpc awaits what it returns anyway.
+    client.handle(action, ({ params }) => {
       if (!conn.accepted && !beforeAcceptance.has(action)) {
         throw securityError(`${action} refused: station ${conn.stationId} is not accepted by the central system (send BootNotification)`);
       }
+      let result: Promise<R> | R;
       try {
-        return await handler(params as P);
+        result = handler(params as P);
       } catch (err) {
-        if (isRpcError(err)) throw err;
-        log.error({ err, action }, 'handling a station message failed');
-        throw internalError();
+        return fail(err);
       }
+      return result instanceof Promise ? result.catch(fail) : result;
     });
   };
 }
