@@ -1,4 +1,5 @@
 import type { MeterSampleRow } from './migrations.ts';
+import type { NormalisedSample } from './meter.ts';
 
 /**
  * How meter values are stored: one row per instant a station reported for one EVSE (a MeterValue element: one
@@ -23,18 +24,9 @@ export interface MeterValueRow {
   samples: string;
 }
 
-export interface StoredSample {
-  readonly measurand: string;
-  readonly phase: string;
-  readonly location: string;
-  readonly context: string;
-  readonly value: number;
-  readonly unit: string;
-}
-
 type Packed = [string, string, string, string, number, string];
 
-export function meterValueRow(stationId: string, evseId: number, transactionId: number | null, sampledAt: string, samples: readonly StoredSample[]): MeterValueRow {
+export function meterValueRow(stationId: string, evseId: number, transactionId: number | null, sampledAt: string, samples: readonly NormalisedSample[]): MeterValueRow {
   return {
     station_id: stationId, connector_id: evseId, transaction_id: transactionId, sampled_at: sampledAt, kinds: kindsOf(samples),
     samples: JSON.stringify(samples.map((s): Packed => [s.measurand, s.phase, s.location, s.context, s.value, s.unit])),
@@ -57,7 +49,7 @@ export function expandMeterValue(row: Pick<MeterValueRow, 'station_id' | 'connec
 }
 
 /** FNV-1a (32 bit) of the values' identities, base 36: short enough for the unique key, stable across versions. */
-export function kindsOf(samples: readonly Pick<StoredSample, 'measurand' | 'phase' | 'location' | 'context'>[]): string {
+export function kindsOf(samples: readonly Pick<NormalisedSample, 'measurand' | 'phase' | 'location' | 'context'>[]): string {
   let h = 0x811c9dc5;
   const mix = (text: string) => {
     for (let i = 0; i < text.length; i++) {
