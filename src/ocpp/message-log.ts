@@ -21,7 +21,6 @@ const callHead = /^\[\s*2\s*,\s*"([^"\\]*)"\s*,\s*"([A-Za-z0-9]+)"/;
 /** `[3,"<id>",…` or `[4,"<id>",…`. */
 const answerHead = /^\[\s*([34])\s*,\s*"([^"\\]*)"/;
 const timestampField = /"timestamp"\s*:\s*"[^"]*"/;
-const maxHeld = 64;
 
 /**
  * The message id and action of a CALL. Frames are read as text, not parsed: this runs for every frame. The compact
@@ -53,17 +52,17 @@ function readAnswer(frame: string): { type: number; id: string } | null {
 }
 
 /**
- * The digits of `"field": 12` in a frame ('' if absent), read with indexOf: this runs for every periodic frame, where a
- * regular expression costs an allocation per match. The first occurrence counts, as the regular expressions did.
+ * The number in `"field": 12` in a frame (-1 if absent), read with indexOf: this runs for every periodic frame, where
+ * a regular expression costs an allocation per match. The first occurrence counts, as the regular expressions did.
  */
-function numberAfter(frame: string, field: string): string {
+function numberAfter(frame: string, field: string): number {
   const at = frame.indexOf(field);
-  if (at < 0) return '';
+  if (at < 0) return -1;
   let k = at + field.length;
   for (let c = frame.charCodeAt(k); c === 32 || c === 9 || c === 10 || c === 13 || c === 58; c = frame.charCodeAt(++k)); // white space, the colon
-  const from = k;
-  while (k < frame.length && frame.charCodeAt(k) >= 48 && frame.charCodeAt(k) <= 57) k++;
-  return frame.slice(from, k);
+  let n = -1;
+  for (let c = frame.charCodeAt(k); c >= 48 && c <= 57 && n < 1e6; c = frame.charCodeAt(++k)) n = (n < 0 ? 0 : n * 10) + c - 48;
+  return n;
 }
 
 /** A StatusNotification's payload without its timestamp: equal text, equal status. */
@@ -77,29 +76,39 @@ function withoutTimestamp(payload: string): string {
 export function frameLog(protocol: 'ocpp1.6' | 'ocpp2.0.1', write: Write, onSkip: () => void, nowMs: () => number, iso: () => string): FrameLog {
   // MeterValues name their connector (1.6) or EVSE (2.0.1).
   const meterConnectorField = protocol === 'ocpp1.6' ? '"connectorId"' : '"evseId"';
-  const lastLoggedMs = new Map<string, number>();
+  // Keys are numbers (kind and connector), not strings: this runs for every frame of every station.
+  const heartbeatKey = -1;
+  const transactionEventKey = -2;
+  const meterKey = (connector: number) => 2 * (connector + 1);
+  const statusKey = (connector: number) => 2 * (connector + 1) + 1;
+  const lastLoggedMs = new Map<number, number>();
   /** Last status seen per connector (payload without its timestamp): an equal one is a repeat. */
-  const lastStatus = new Map<string, string>();
-  /** Periodic calls held back until their answer shows whether they failed, by message id. */
-  const held = new Map<string, { frame: string; atMs: number }>();
+  const lastStatus = new Map<number, string>();
+  /**
+   * The periodic call held back until its answer shows whether it failed. OCPP-J lets a station have one call
+   * waiting for an answer at a time, so one slot does; a station that sends another call before the answer loses
+   * the first from the log (it was a periodic one, and counted as not logged only when its success is seen).
+   */
+  let held: { id: string; frame: string; atMs: number } | null = null;
 
-  function periodicKey(action: string, frame: string, payloadAt: number): string | null {
+  function periodicKey(action: string, frame: string, payloadAt: number): number | null {
     switch (action) {
       case 'Heartbeat':
-        return action;
+        return heartbeatKey;
       case 'MeterValues':
-        return `${action}/${numberAfter(frame, meterConnectorField)}`;
+        return meterKey(numberAfter(frame, meterConnectorField));
       case 'TransactionEvent':
-        return frame.includes('"eventType":"Updated"') && frame.includes('"triggerReason":"MeterValuePeriodic"') ? action : null;
+        return frame.includes('"eventType":"Updated"') && frame.includes('"triggerReason":"MeterValuePeriodic"') ? transactionEventKey : null;
       case 'StatusNotification': {
         // The payload without its timestamp (read as text: this runs for every frame) stands for the status. 1.6
         // frames name no EVSE: no need to search them for one.
-        const connector = protocol === 'ocpp1.6' ? `/${numberAfter(frame, '"connectorId"')}` : `${numberAfter(frame, '"evseId"')}/${numberAfter(frame, '"connectorId"')}`;
+        const connector = numberAfter(frame, '"connectorId"');
+        const connectorKey = protocol === 'ocpp1.6' ? connector : (numberAfter(frame, '"evseId"') + 1) * 1_000_000 + connector;
         const status = withoutTimestamp(frame.slice(payloadAt));
-        const key = `${action}/${connector}`;
-        if (lastStatus.get(connector) === status) return key;
+        const key = statusKey(connectorKey);
+        if (lastStatus.get(connectorKey) === status) return key;
         // A change is always logged, and is the example of its repeats for the next minute.
-        lastStatus.set(connector, status);
+        lastStatus.set(connectorKey, status);
         lastLoggedMs.set(key, nowMs());
         return null;
       }
@@ -116,8 +125,7 @@ export function frameLog(protocol: 'ocpp1.6' | 'ocpp2.0.1', write: Write, onSkip
         const t = nowMs();
         const last = lastLoggedMs.get(key);
         if (last !== undefined && t - last < periodicLogIntervalMs) {
-          if (held.size >= maxHeld) held.clear();
-          held.set(call.id, { frame, atMs: t });
+          held = { id: call.id, frame, atMs: t };
           return;
         }
         lastLoggedMs.set(key, t);
@@ -125,12 +133,14 @@ export function frameLog(protocol: 'ocpp1.6' | 'ocpp2.0.1', write: Write, onSkip
       write('in', frame, iso());
     },
     outbound(frame) {
-      const answer = held.size > 0 ? readAnswer(frame) : null;
-      const call = answer ? held.get(answer.id) : undefined;
-      if (answer && call) {
-        held.delete(answer.id);
-        if (answer.type === 3) { onSkip(); return; }
-        write('in', call.frame, new Date(call.atMs).toISOString());
+      if (held) {
+        const answer = readAnswer(frame);
+        if (answer && answer.id === held.id) {
+          const call = held;
+          held = null;
+          if (answer.type === 3) { onSkip(); return; }
+          write('in', call.frame, new Date(call.atMs).toISOString());
+        }
       }
       write('out', frame, iso());
     },
