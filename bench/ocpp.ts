@@ -325,23 +325,17 @@ const perStation = (r: Result) => 1024 * (r.rss.connected - r.rss.idle) / Math.m
 line('server RSS per connected station, KB', ...both((r) => fmt(perStation(r))), ratio(perStation(volt), perStation(echo)));
 line('server RSS peak, MB', ...both((r) => fmt(r.rss.peak)), ratio(volt.rss.peak, echo.rss.peak));
 line('CPU in max rounds: server (kernel part) / load gen.', ...both((r) => `${cpuPct(r.max, r.max.serverCpuS)} (${cpuPct(r.max, r.max.serverSystemCpuS)}) / ${cpuPct(r.max, r.max.clientCpuS)}`));
-// CPU of the measured rounds (drain included) over the calls answered in them.
-const cpuPerCall = (r: Result) => {
+/** A figure summed over the measured max-throughput rounds (drain included), per call answered in them. */
+const perMeasuredCall = (r: Result, pick: (p: PhaseResult) => number) => {
   const measured = targets.find((t) => t.result === r)!.maxRounds.slice(1);
-  return 1e6 * measured.reduce((n, p) => n + p.serverCpuS, 0) / measured.reduce((n, p) => n + p.answered, 0);
+  return measured.reduce((n, p) => n + pick(p), 0) / measured.reduce((n, p) => n + p.answered, 0);
 };
+const cpuPerCall = (r: Result) => 1e6 * perMeasuredCall(r, (p) => p.serverCpuS);
 line('server CPU per 1,000 answered calls, ms', ...both((r) => fmt(cpuPerCall(r), 1)), ratio(cpuPerCall(volt), cpuPerCall(echo)));
-const threadsPerCall = (r: Result) => {
-  const measured = targets.find((t) => t.result === r)!.maxRounds.slice(1);
-  const calls = measured.reduce((n, p) => n + p.answered, 0) / 1e6;
-  const of = (pick: (p: PhaseResult) => number) => fmt(measured.reduce((n, p) => n + pick(p), 0) / calls, 1);
-  return `${of((p) => p.serverMainCpuS)} / ${of((p) => p.serverWorkersCpuS)} / ${of((p) => p.serverV8CpuS)}`;
-};
+const threadsPerCall = (r: Result) => [(p: PhaseResult) => p.serverMainCpuS, (p: PhaseResult) => p.serverWorkersCpuS, (p: PhaseResult) => p.serverV8CpuS]
+  .map((pick) => fmt(1e6 * perMeasuredCall(r, pick), 1)).join(' / ');
 line('  of which main thread / workers / V8 helpers', ...both(threadsPerCall));
-const segmentsPerCall = (r: Result) => {
-  const measured = targets.find((t) => t.result === r)!.maxRounds.slice(1);
-  return measured.reduce((n, p) => n + p.tcpSegments, 0) / measured.reduce((n, p) => n + p.answered, 0);
-};
+const segmentsPerCall = (r: Result) => perMeasuredCall(r, (p) => p.tcpSegments);
 line('TCP segments per answered call (both ways)', ...both((r) => fmt(segmentsPerCall(r), 2)), ratio(segmentsPerCall(volt), segmentsPerCall(echo)));
 const totals = (r: Result) => [r.boot, r.rate, r.max].reduce((acc, p) => ({ sent: acc.sent + p.sent, lost: acc.lost + lostOf(p) }), { sent: 0, lost: 0 });
 line('calls sent (boot + fixed rate + max, all rounds)', ...both((r) => fmt(totals(r).sent)));

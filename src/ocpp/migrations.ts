@@ -177,7 +177,9 @@ async function copySamplesToInstants(db: Kysely<LegacySampleTables>): Promise<vo
       const byTx = new Map<number | null, MeterSampleRow[]>();
       for (const r of rows.slice(k, m)) {
         const tx = r.transaction_id === null ? null : Number(r.transaction_id);
-        byTx.set(tx, [...(byTx.get(tx) ?? []), r]);
+        const group = byTx.get(tx);
+        if (group) group.push(r);
+        else byTx.set(tx, [r]);
       }
       for (const [tx, rs] of byTx) out.push(meterValueRow(rs[0].station_id, Number(rs[0].connector_id), tx, rs[0].sampled_at, rs.map((r) => ({ ...r, value: Number(r.value) }))));
       k = m;
@@ -189,7 +191,6 @@ async function copySamplesToInstants(db: Kysely<LegacySampleTables>): Promise<vo
     after = rows[end - 1];
   }
 }
-
 
 export interface StationRow {
   id: string;

@@ -224,7 +224,6 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
   };
 }
 
-/** A memo per station, forgotten as a whole when the station reconnects. */
 /**
  * A connector status put, the same for both OCPP versions: a repeat of the known status moves its timestamp on without
  * a write (so a later late one is told apart without a read), an older one is late, anything else is written unless
@@ -249,6 +248,7 @@ async function putStatus<R extends { status_at: string }>(
   return 'changed';
 }
 
+/** A memo per station, forgotten as a whole when the station reconnects. */
 function stationCache<V>() {
   const byStation = new Map<string, Map<string, V>>();
   return {

@@ -2,7 +2,7 @@
 // a topologically ordered circuit tree and per-session, per-slot energy caps. Everything here is in kWh per slot,
 // so flows stay conserved across slots of different lengths (the first slot starts at `now` and may be short).
 import { demandChargeAtLocal, localTimeIn, priceAtLocal } from '../energy/tariff.ts';
-import type { DepotSnapshot, PlannerPolicy, SessionSpec, TaperPoint } from './types.ts';
+import type { DepotSnapshot, LoadForecastStep, PlannerPolicy, SessionSpec, TaperPoint } from './types.ts';
 
 const hourMs = 3_600_000;
 export const maxHorizonMs = 48 * hourMs;
@@ -68,6 +68,17 @@ export interface Problem {
 }
 
 export const defaultPolicy: PlannerPolicy = { minSocPercent: 0, unknownVehicleEnergyKwh: 40, earlyShare: 0, unannouncedArrivals: false };
+
+/** Per slot, the index of the step (sorted by `fromMs`) in force at the slot's start; -1 before the first. */
+function stepInForce(steps: readonly LoadForecastStep[], slotStartsMs: Float64Array): Int32Array {
+  const T = slotStartsMs.length - 1;
+  const at = new Int32Array(T);
+  for (let t = 0, k = -1; t < T; t++) {
+    while (k + 1 < steps.length && steps[k + 1].fromMs <= slotStartsMs[t]) k++;
+    at[t] = k;
+  }
+  return at;
+}
 
 function slotGrid(nowMs: number, endMs: number, slotMs: number): Float64Array {
   const bounds = [nowMs];
@@ -194,15 +205,14 @@ export function buildProblem(snapshot: DepotSnapshot, nowMs: number, horizonLimi
 
   const otherLoadKw = new Float64Array(T);
   const steps = snapshot.otherLoadKw ?? [];
-  for (let t = 0, k = -1; t < T; t++) {
-    while (k + 1 < steps.length && steps[k + 1].fromMs <= slotStartsMs[t]) k++;
-    otherLoadKw[t] = k >= 0 ? Math.max(0, steps[k].loadKw) : 0;
-  }
+  const loadStep = stepInForce(steps, slotStartsMs);
+  for (let t = 0; t < T; t++) otherLoadKw[t] = loadStep[t] >= 0 ? Math.max(0, steps[loadStep[t]].loadKw) : 0;
 
   const reserveSteps = snapshot.reserveKw ?? [];
+  const reserveStep = stepInForce(reserveSteps, slotStartsMs);
   let reserveKwh: Float64Array | null = null;
-  for (let t = 0, k = -1; t < T && reserveSteps.length > 0; t++) {
-    while (k + 1 < reserveSteps.length && reserveSteps[k + 1].fromMs <= slotStartsMs[t]) k++;
+  for (let t = 0; t < T; t++) {
+    const k = reserveStep[t];
     const kw = k >= 0 ? reserveSteps[k].loadKw : 0;
     if (!(Number.isFinite(kw) && kw >= 0)) throw new PlannerInputError(`reserveKw[${k}].loadKw`, 'must be a number ≥ 0');
     if (kw <= 0) continue;

@@ -167,6 +167,12 @@ function tightened(p: Problem, made: Made): Int32Array | undefined {
   for (let j = 0; j < q.n; j++) rowOf.set(q.sessions[j].id, j);
   const before = new Int32Array(p.n).fill(-1);
   const qe = made.flow.e, firstShare = p.slotHours[0] / q.slotHours[0];
+  /** Energy the previous plan still had for its session j from now on (the new first slot is the old one's tail). */
+  const rest = (j: number) => {
+    let kwh = qe[j * q.T] * firstShare;
+    for (let u = 1; u < q.T; u++) kwh += qe[j * q.T + u];
+    return kwh;
+  };
   for (let i = 0; i < p.n; i++) {
     const j = rowOf.get(p.sessions[i].id);
     // A new session only adds need.
@@ -174,18 +180,12 @@ function tightened(p: Problem, made: Made): Int32Array | undefined {
     if (p.leaf[i] !== q.leaf[j] || p.end[i] > q.T) return undefined;
     for (let t = p.start[i]; t < p.end[i]; t++) if (p.capKwh[i * p.T + t] > q.capKwh[j * q.T + t] + eps) return undefined;
     // Less need than the energy still planned for it: a lower cap may do.
-    let rest = qe[j * q.T] * firstShare;
-    for (let u = 1; u < q.T; u++) rest += qe[j * q.T + u];
-    if (p.needKwh[i] < rest - crumbKwh) return undefined;
+    if (p.needKwh[i] < rest(j) - crumbKwh) return undefined;
     before[i] = j;
     rowOf.delete(p.sessions[i].id);
   }
   // A vehicle gone that still had energy planned.
-  for (const j of rowOf.values()) {
-    let rest = qe[j * q.T] * firstShare;
-    for (let u = 1; u < q.T; u++) rest += qe[j * q.T + u];
-    if (rest > crumbKwh) return undefined;
-  }
+  for (const j of rowOf.values()) if (rest(j) > crumbKwh) return undefined;
   return before;
 }
 

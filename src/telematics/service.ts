@@ -95,29 +95,26 @@ export class Telematics {
       if (this.sessions.size > 10_000) this.sessions.delete(this.sessions.keys().next().value!);
       this.chargers.sessionStarted(key, e);
     });
-    // Every meter sample of every station comes here: answered without a promise when the session or the cached bay
-    // assignment names the vehicle.
-    deps.bus.subscribe('MeterSampled', (e) => {
+    // Charger readings belong to the session's vehicle, else to the EVSE's assigned one. Every meter sample of every
+    // station comes here: `act` runs without a promise when the session or the cached bay assignment names it.
+    const forVehicleAt = (e: { stationId: string; evseId: number; transactionId: string | null }, act: (key: string) => void): Promise<void> | undefined => {
       const key = e.transactionId ? this.sessions.get(`${e.stationId}/${e.transactionId}`) : undefined;
       if (key) {
-        this.chargers.meterSampled(key, e);
-        return;
+        act(key);
+        return undefined;
       }
       const cached = cachedVehicleAtBay(this.store, e.stationId, e.evseId);
       if (cached !== undefined) {
-        if (cached) this.chargers.meterSampled(vehicleKey(cached.tenantId, cached.vehicleId), e);
-        return;
+        if (cached) act(vehicleKey(cached.tenantId, cached.vehicleId));
+        return undefined;
       }
-      return vehicleAtBay(this.store, e.stationId, e.evseId).then((v) => { if (v) this.chargers.meterSampled(vehicleKey(v.tenantId, v.vehicleId), e); });
-    });
-    deps.bus.subscribe('EvChargingNeedsReported', async (e) => {
-      if (e.socPercent === null) return;
-      let key = e.transactionId ? this.sessions.get(`${e.stationId}/${e.transactionId}`) : undefined;
-      if (!key) {
-        const v = await vehicleAtBay(this.store, e.stationId, e.evseId);
-        if (v) key = vehicleKey(v.tenantId, v.vehicleId);
-      }
-      if (key) this.chargers.socReported(key, e.socPercent, e.at);
+      return vehicleAtBay(this.store, e.stationId, e.evseId).then((v) => { if (v) act(vehicleKey(v.tenantId, v.vehicleId)); });
+    };
+    deps.bus.subscribe('MeterSampled', (e) => forVehicleAt(e, (key) => this.chargers.meterSampled(key, e)));
+    deps.bus.subscribe('EvChargingNeedsReported', (e) => {
+      const socPercent = e.socPercent;
+      if (socPercent === null) return;
+      return forVehicleAt(e, (key) => this.chargers.socReported(key, socPercent, e.at));
     });
     deps.bus.subscribe('SessionEnded', (e) => { this.sessions.delete(`${e.stationId}/${e.transactionId}`); });
   }
