@@ -5,6 +5,8 @@ import { tokenRegistry } from '../fleet/tokens.ts';
 import { ocppRepository, type OcppRepository } from './repository.ts';
 import { createCentralSystemServer, type OcppStats } from './server.ts';
 import { hashPassword } from './passwords.ts';
+import { CallError } from './socket.ts';
+import { RpcError } from './rpc.ts';
 import { CommandError, type CommandResult, type StationCommand } from './commands.ts';
 import type { ConnectorRow, StationRow, TransactionRow, MeterSampleRow, MessageLogRow } from './migrations.ts';
 import { registerStationRoutes } from '../api/stations.ts';
@@ -156,15 +158,20 @@ function centralSystem(repo: OcppRepository, connections: ReturnType<typeof crea
         return result;
       } catch (err) {
         if (err instanceof CommandError) throw err;
-        const e = err as Error & { rpcErrorCode?: string; name?: string };
-        log.warn({ stationId, command: command.type, reason: e.message, code: e.rpcErrorCode }, 'command failed');
-        if (e.name === 'TimeoutError' || /timed? ?out/i.test(e.message)) throw new CommandError('Timeout', `station ${stationId} did not answer ${command.type} within ${timeoutMs / 1000} s`);
-        if (/while socket not open|Cannot make call/i.test(e.message)) throw new CommandError('StationOffline', `station ${stationId} disconnected`);
-        if (e.rpcErrorCode && /Violation|ProtocolError/.test(e.rpcErrorCode) && connections.get(stationId) && e.message.includes('urn:')) {
-          throw new CommandError('Invalid', `${command.type} would not be valid OCPP: ${e.message}`);
+        if (err instanceof CallError) {
+          log.warn({ stationId, command: command.type, reason: err.message }, 'command failed');
+          if (err.reason === 'timeout') throw new CommandError('Timeout', `station ${stationId} did not answer ${command.type} within ${timeoutMs / 1000} s`);
+          if (err.reason === 'closed') throw new CommandError('StationOffline', `station ${stationId} disconnected`);
+          if (err.reason === 'invalid-call') throw new CommandError('Invalid', err.message);
+          throw new CommandError('StationError', `station ${stationId} answered ${command.type}: ${err.message}`);
         }
-        if (e.rpcErrorCode === 'NotImplemented' || e.rpcErrorCode === 'NotSupported') throw new CommandError('NotSupported', `station ${stationId} does not support ${command.type} (${e.rpcErrorCode})`);
-        throw new CommandError('StationError', `station ${stationId} answered ${command.type} with ${e.rpcErrorCode ?? 'an error'}: ${e.message}`);
+        if (err instanceof RpcError) {
+          log.warn({ stationId, command: command.type, reason: err.message, code: err.code }, 'command failed');
+          if (err.code === 'NotImplemented' || err.code === 'NotSupported') throw new CommandError('NotSupported', `station ${stationId} does not support ${command.type} (${err.code})`);
+          throw new CommandError('StationError', `station ${stationId} answered ${command.type} with ${err.code}: ${err.message}`);
+        }
+        log.error({ err, stationId, command: command.type }, 'command failed');
+        throw err;
       }
     },
     station,
@@ -190,7 +197,7 @@ function centralSystem(repo: OcppRepository, connections: ReturnType<typeof crea
       const conn = connections.get(id);
       if (conn && (conn.securityProfile < securityProfile || passwordHash)) {
         // Its credentials changed: make it connect again so the new ones are checked.
-        void conn.client.close({ code: 1000, reason: 'registration changed; reconnect' });
+        void conn.socket.close(1000, 'registration changed; reconnect');
       } else if (conn && !conn.accepted) {
         // A pending station is waiting for us: ask it to boot again now rather than at its next retry.
         conn.accepted = true;
@@ -201,7 +208,7 @@ function centralSystem(repo: OcppRepository, connections: ReturnType<typeof crea
     async remove(id) {
       const conn = connections.get(id);
       const removed = await repo.deleteStation(id);
-      if (removed && conn) void conn.client.close({ code: 1000, reason: 'station removed from the registry' });
+      if (removed && conn) void conn.socket.close(1000, 'station removed from the registry');
       return removed;
     },
     async transactions(filter) {

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import ocppRpc from 'ocpp-rpc';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { isoClock, type Clock } from '../clock.ts';
@@ -10,26 +11,10 @@ import type { ProtocolVersion } from '../bus/events.ts';
 import type { TokenRegistry } from '../fleet/tokens.ts';
 import type { OcppRepository } from './repository.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
-import { isUnaddressable, respellCallError } from './rpc.ts';
 import { installV16, type VersionAdapter } from './v16/handlers.ts';
 import { installV201 } from './v201/handlers.ts';
-import { CommandError } from './commands.ts';
 import { frameLog } from './message-log.ts';
-
-const { RPCServer } = ocppRpc;
-/** The part of ocpp-rpc's RPCServerClient we use (its own typings are loose about session and handshake). */
-export interface RpcClient {
-  readonly identity: string;
-  readonly protocol: string | undefined;
-  readonly session: Session;
-  readonly handshake: { remoteAddress: string; request: IncomingMessage };
-  sendRaw(message: string): void;
-  close(options?: { code?: number; reason?: string; force?: boolean; awaitPending?: boolean }): Promise<unknown>;
-  call(method: string, params?: unknown, options?: { callTimeoutMs?: number }): Promise<unknown>;
-  handle(method: string, handler: (call: { method: string; params: unknown; messageId: string }) => unknown): void;
-  on(event: string, listener: (...args: never[]) => void): void;
-  once(event: string, listener: (...args: never[]) => void): void;
-}
+import { StationSocket, type SocketHooks } from './socket.ts';
 
 /**
  * Subprotocols in the server's order of preference; each has its own handler set. The station offers, the server
@@ -44,14 +29,27 @@ const identityPattern = /^[A-Za-z0-9*\-_=+|@.]{1,48}$/;
 /** Larger frames close the connection (WebSocket 1009): 1.6 Core messages are a few kB, a full GetConfiguration tens. */
 export const maxFrameBytes = 256 * 1024;
 
+/** What the admission decided about a station before its WebSocket opens. */
 interface Session {
   readonly stationId: string;
   readonly securityProfile: number;
   readonly known: boolean;
   /** Registered and accepted when the handshake was admitted (decided there, so handlers can be installed at once). */
   readonly accepted: boolean;
-  readonly noProtocol?: boolean;
 }
+
+/** The HTTP upgrade request of a station, as admission sees it. */
+interface Handshake {
+  readonly stationId: string;
+  readonly endpoint: string;
+  readonly remoteAddress: string;
+  readonly offered: readonly string[];
+  /** From Basic auth, only when its user name is the station id (the whitepaper's rule); bytes, as sent. */
+  readonly password: Buffer | undefined;
+  readonly request: IncomingMessage;
+}
+
+type Admission = { readonly session: Session } | { readonly status: number };
 
 export interface CentralSystemDeps {
   readonly config: Config;
@@ -80,7 +78,7 @@ export interface OcppStats {
 export interface Connection {
   readonly stationId: string;
   readonly protocol: ProtocolVersion;
-  readonly client: RpcClient;
+  readonly socket: StationSocket;
   readonly connectedAt: string;
   readonly remoteAddress: string;
   readonly securityProfile: number;
@@ -102,107 +100,114 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
   const { config, clock, bus, repo, stats } = deps;
   const log = deps.logger.child({ module: 'ocpp' });
   const connections = new Map<string, Connection>();
+  /** Every open station socket, including one being replaced or one closed for want of a subprotocol. */
+  const sockets = new Set<StationSocket>();
   const iso = isoClock(clock);
+  let accepting = true;
 
-  const rpc = new RPCServer({
-    protocols: [...supportedProtocols],
-    strictMode: true,
-    callTimeoutMs: config.callTimeoutS * 1000,
-    pingIntervalMs: config.pingIntervalS * 1000,
-    callConcurrency: 1,
-    respondWithDetailedErrors: false,
-    wssOptions: { maxPayload: maxFrameBytes, perMessageDeflate: false },
+  const chosenProtocol = new WeakMap<IncomingMessage, string | false>();
+  const wss = new WebSocketServer({
+    noServer: true, clientTracking: false, maxPayload: maxFrameBytes, perMessageDeflate: false,
+    handleProtocols: (_offered, request) => chosenProtocol.get(request) ?? false,
   });
 
-  rpc.auth(async (accept, reject, handshake) => {
-    const stationId = handshake.identity;
-    const remoteAddress = handshake.remoteAddress;
-    const offered = [...handshake.protocols];
-    try {
-      if (handshake.endpoint !== '/ocpp') return reject(404, 'Not Found');
-      if (!identityPattern.test(stationId)) {
-        log.warn({ remoteAddress, identity: stationId.slice(0, 64) }, 'station identity not allowed in the URL; refused');
-        return reject(400, 'Bad Request');
-      }
-      if (!offered.some((p) => (supportedProtocols as string[]).includes(p))) {
-        // Accepted only to be closed right after the handshake with a reason, as OCPP-J asks; nothing is stored.
-        return accept({ stationId, securityProfile: 0, known: false, accepted: false, noProtocol: true } satisfies Session);
-      }
-      const socket = handshake.request.socket as TLSSocket;
-      const tls = socket.encrypted === true;
-      const password = handshake.password;
-      const certificate = clientCertificate(socket);
-      const station = await repo.station(stationId);
-      const fail = (reason: string) => {
-        stats.authFailures++;
-        // The reason stays in our log; the station only learns 401.
-        log.warn({ stationId, remoteAddress, reason, failures: stats.authFailures }, 'station authentication failed');
-        reject(401, 'Unauthorized');
-      };
-      if (station) {
-        if (station.security_profile >= 2 && !tls) return fail(`security profile ${station.security_profile} needs TLS`);
-        if (station.security_profile === 3) {
-          // Mutual TLS: the certificate is the credential, and the identity it names must be the one in the URL.
-          if (!certificate.presented) return fail('security profile 3 needs a client certificate');
-          if (!certificate.trusted) return fail(`client certificate not trusted: ${certificate.error}`);
-          if (certificate.commonName !== stationId) return fail(`client certificate names ${JSON.stringify(certificate.commonName)}, not the URL identity`);
-        } else if (station.security_profile >= 1) {
-          if (!password) return fail('no Basic-auth password (or user name not equal to the station id)');
-          if (!station.password_hash || !await verifyPassword(password, station.password_hash)) return fail('wrong password');
-        }
-        return accept({ stationId, securityProfile: station.security_profile, known: true, accepted: station.registration === 'accepted' } satisfies Session);
-      }
-      const policy = config.unknownStations;
-      if (policy === 'reject') return accept({ stationId, securityProfile: 0, known: false, accepted: false } satisfies Session);
-      // A pending station is listed under the strongest credential it showed: a trusted certificate naming it, a password, nothing.
-      const provesIdentity = certificate.trusted && certificate.commonName === stationId;
-      const profile = policy === 'accept' ? config.defaultSecurityProfile : provesIdentity && !password ? 3 : (password ? (tls ? 2 : 1) : 0);
-      if (profile >= 2 && !tls) return fail(`default security profile ${profile} needs TLS`);
-      if (profile >= 1 && profile <= 2 && (!password || password.length < 16)) return fail('the default security profile needs a Basic-auth password of at least 16 bytes');
-      // accept: registered now (a lab). pending: listed for an operator, who registers it with its password.
-      await repo.createStation({
-        id: stationId, registration: policy === 'accept' ? 'accepted' : 'pending', security_profile: profile,
-        password_hash: profile >= 1 && profile <= 2 && password ? await hashPassword(password) : null, created_at: iso(),
-      });
-      log.info({ stationId, remoteAddress, policy, securityProfile: profile }, policy === 'accept' ? 'unknown station registered (accept policy)' : 'unknown station waiting for an operator');
-      return accept({ stationId, securityProfile: profile, known: true, accepted: policy === 'accept' } satisfies Session);
-    } catch (err) {
-      log.error({ err, stationId }, 'station admission failed');
-      return reject(500, 'Internal Server Error');
+  // One timer for every connection: each sweep drops sockets not heard from since the last one and pings the rest.
+  const liveness = setInterval(() => { for (const s of sockets) s.sweep(); }, config.pingIntervalS * 1000);
+  liveness.unref();
+
+  async function admit(hs: Handshake): Promise<Admission> {
+    const { stationId, remoteAddress } = hs;
+    if (hs.endpoint !== '/ocpp') return { status: 404 };
+    if (!identityPattern.test(stationId)) {
+      log.warn({ remoteAddress, identity: stationId.slice(0, 64) }, 'station identity not allowed in the URL; refused');
+      return { status: 400 };
     }
-  });
+    if (!hs.offered.some((p) => (supportedProtocols as string[]).includes(p))) {
+      // Let in only to be closed right after the handshake with a reason, as OCPP-J asks; nothing is stored.
+      return { session: { stationId, securityProfile: 0, known: false, accepted: false } };
+    }
+    const socket = hs.request.socket as TLSSocket;
+    const tls = socket.encrypted === true;
+    const password = hs.password;
+    const certificate = clientCertificate(socket);
+    const station = await repo.station(stationId);
+    const fail = (reason: string): Admission => {
+      stats.authFailures++;
+      // The reason stays in our log; the station only learns 401.
+      log.warn({ stationId, remoteAddress, reason, failures: stats.authFailures }, 'station authentication failed');
+      return { status: 401 };
+    };
+    if (station) {
+      if (station.security_profile >= 2 && !tls) return fail(`security profile ${station.security_profile} needs TLS`);
+      if (station.security_profile === 3) {
+        // Mutual TLS: the certificate is the credential, and the identity it names must be the one in the URL.
+        if (!certificate.presented) return fail('security profile 3 needs a client certificate');
+        if (!certificate.trusted) return fail(`client certificate not trusted: ${certificate.error}`);
+        if (certificate.commonName !== stationId) return fail(`client certificate names ${JSON.stringify(certificate.commonName)}, not the URL identity`);
+      } else if (station.security_profile >= 1) {
+        if (!password) return fail('no Basic-auth password (or user name not equal to the station id)');
+        if (!station.password_hash || !await verifyPassword(password, station.password_hash)) return fail('wrong password');
+      }
+      return { session: { stationId, securityProfile: station.security_profile, known: true, accepted: station.registration === 'accepted' } };
+    }
+    const policy = config.unknownStations;
+    if (policy === 'reject') return { session: { stationId, securityProfile: 0, known: false, accepted: false } };
+    // A pending station is listed under the strongest credential it showed: a trusted certificate naming it, a password, nothing.
+    const provesIdentity = certificate.trusted && certificate.commonName === stationId;
+    const profile = policy === 'accept' ? config.defaultSecurityProfile : provesIdentity && !password ? 3 : (password ? (tls ? 2 : 1) : 0);
+    if (profile >= 2 && !tls) return fail(`default security profile ${profile} needs TLS`);
+    if (profile >= 1 && profile <= 2 && (!password || password.length < 16)) return fail('the default security profile needs a Basic-auth password of at least 16 bytes');
+    // accept: registered now (a lab). pending: listed for an operator, who registers it with its password.
+    await repo.createStation({
+      id: stationId, registration: policy === 'accept' ? 'accepted' : 'pending', security_profile: profile,
+      password_hash: profile >= 1 && profile <= 2 && password ? await hashPassword(password) : null, created_at: iso(),
+    });
+    log.info({ stationId, remoteAddress, policy, securityProfile: profile }, policy === 'accept' ? 'unknown station registered (accept policy)' : 'unknown station waiting for an operator');
+    return { session: { stationId, securityProfile: profile, known: true, accepted: policy === 'accept' } };
+  }
 
-  rpc.on('client', (rawClient) => {
-    const client = rawClient as unknown as RpcClient;
-    const session = client.session;
-    const remoteAddress = client.handshake.remoteAddress;
-    if (session.noProtocol || !client.protocol || !(supportedProtocols as string[]).includes(client.protocol)) {
-      stats.noSubprotocol++;
-      const offered = client.handshake.request.headers['sec-websocket-protocol'] ?? '(none)';
-      log.warn({ stationId: session.stationId, remoteAddress, offered }, 'connection negotiated no supported OCPP subprotocol; closed');
-      void client.close({ code: 1002, reason: `no supported subprotocol; offer one of ${supportedProtocols.join(', ')}` });
+  function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A client that resets during admission must not take the process with it.
+    const onSocketError = (err: Error) => log.debug({ reason: err.message }, 'WebSocket upgrade aborted');
+    socket.on('error', onSocketError);
+    const hs = handshakeOf(request);
+    if (!accepting || !hs) return refuse(socket, accepting ? 400 : 503);
+    void admit(hs).then((admission) => {
+      if (socket.destroyed) return log.debug({ stationId: hs.stationId }, 'station left during admission');
+      if ('status' in admission) return refuse(socket, admission.status);
+      if (!accepting) return refuse(socket, 503);
+      const protocol = supportedProtocols.find((p) => hs.offered.includes(p));
+      chosenProtocol.set(request, protocol ?? false);
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        socket.off('error', onSocketError);
+        opened(ws, protocol, admission.session, hs);
+      });
+    }, (err: unknown) => {
+      log.error({ err, stationId: hs.stationId }, 'station admission failed');
+      refuse(socket, 500);
+    });
+  }
+
+  function opened(ws: WebSocket, protocol: ProtocolVersion | undefined, session: Session, hs: Handshake): void {
+    if (!protocol || !accepting) {
+      if (!protocol) {
+        stats.noSubprotocol++;
+        log.warn({ stationId: session.stationId, remoteAddress: hs.remoteAddress, offered: hs.request.headers['sec-websocket-protocol'] ?? '(none)' }, 'connection negotiated no supported OCPP subprotocol; closed');
+      }
+      ws.on('error', () => undefined);
+      ws.close(protocol ? 1001 : 1002, protocol ? 'central system shutting down' : `no supported subprotocol; offer one of ${supportedProtocols.join(', ')}`);
       return;
     }
-    void attach(client, client.protocol as ProtocolVersion, remoteAddress).catch((err) => {
-      log.error({ err, stationId: session.stationId }, 'attaching a station connection failed');
-      void client.close({ code: 1011, reason: 'internal error' });
-    });
-  });
-
-  rpc.on('upgradeAborted', ({ error, identity }: { error: Error; identity: string }) => {
-    log.debug({ identity, reason: error.message }, 'WebSocket upgrade aborted');
-  });
-
-  async function attach(client: RpcClient, protocol: ProtocolVersion, remoteAddress: string): Promise<void> {
-    const { stationId, securityProfile } = client.session;
+    const { stationId, securityProfile, known } = session;
     const previous = connections.get(stationId);
-    const known = client.session.known;
-    // Handlers go in before the first await: a station may send its BootNotification right after the handshake.
-    const conn: Connection = {
-      stationId, protocol, client, connectedAt: iso(), remoteAddress, securityProfile,
-      accepted: client.session.accepted, lastSeenMs: clock.now(), adapter: null, replaced: false,
-    };
-    installFrameHooks(conn);
+    // Handlers go in before anything else: a station may send its BootNotification right after the handshake.
+    const conn = {
+      stationId, protocol, connectedAt: iso(), remoteAddress: hs.remoteAddress, securityProfile,
+      accepted: session.accepted, lastSeenMs: clock.now(), adapter: null, replaced: false,
+    } as Omit<Connection, 'socket'> as Connection;
+    const socket = new StationSocket(ws, protocol, hooksFor(conn));
+    (conn as { socket: StationSocket }).socket = socket;
+    sockets.add(socket);
     conn.adapter = adapters[protocol](conn, deps);
     repo.forgetConnectors(stationId);
     connections.set(stationId, conn);
@@ -211,84 +216,117 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
       // The station reconnected before we noticed the old socket die (or two devices share an id): the newest wins.
       previous.replaced = true;
       stats.replacedConnections++;
-      log.warn({ stationId, remoteAddress, previousAddress: previous.remoteAddress }, 'second connection for a station replaces the first');
-      void previous.client.close({ code: 1000, reason: 'replaced by a newer connection of this station' });
+      log.warn({ stationId, remoteAddress: hs.remoteAddress, previousAddress: previous.remoteAddress }, 'second connection for a station replaces the first');
+      void previous.socket.close(1000, 'replaced by a newer connection of this station');
     }
-    client.once('close', ({ code, reason }: { code: number; reason: string }) => {
+    void socket.closed.then(({ code, reason }) => {
+      sockets.delete(socket);
       if (conn.replaced || connections.get(stationId) !== conn) return;
       connections.delete(stationId);
       const at = iso();
-      log.info({ stationId, code, reason: String(reason ?? '') }, 'station disconnected');
+      log.info({ stationId, code, reason }, 'station disconnected');
       if (known) void repo.updateStation(stationId, { online: 0, last_seen_at: new Date(conn.lastSeenMs).toISOString() }).catch((err) => log.error({ err, stationId }, 'marking station offline failed'));
-      bus.publish({ type: 'StationDisconnected', stationId, at, receivedAt: at, reason: closeReason(code, String(reason ?? '')) });
+      bus.publish({ type: 'StationDisconnected', stationId, at, receivedAt: at, reason: closeReason(code, reason) });
     });
-    if (known) await repo.updateStation(stationId, { online: 1, protocol, last_seen_at: conn.connectedAt });
-    log.info({ stationId, protocol, remoteAddress, securityProfile, accepted: conn.accepted }, 'station connected');
-    bus.publish({ type: 'StationConnected', stationId, at: conn.connectedAt, receivedAt: conn.connectedAt, protocol, remoteAddress, securityProfile });
+    void (async () => {
+      if (known) await repo.updateStation(stationId, { online: 1, protocol, last_seen_at: conn.connectedAt });
+      log.info({ stationId, protocol, remoteAddress: hs.remoteAddress, securityProfile, accepted: conn.accepted }, 'station connected');
+      bus.publish({ type: 'StationConnected', stationId, at: conn.connectedAt, receivedAt: conn.connectedAt, protocol, remoteAddress: hs.remoteAddress, securityProfile });
+    })().catch((err) => {
+      log.error({ err, stationId }, 'attaching a station connection failed');
+      void socket.close(1011, 'internal error');
+    });
   }
 
-  function installFrameHooks(conn: Connection): void {
-    const { client, stationId, protocol } = conn;
-    const logFrames = config.messageLogRetentionDays > 0;
-    let dropNextError = false;
-    const send = client.sendRaw.bind(client);
-    client.sendRaw = (message: string) => {
-      if (typeof message === 'string' && message.startsWith('[4,')) {
-        if (dropNextError) { dropNextError = false; return; }
-        message = respellCallError(message, protocol);
-      }
-      send(message);
-    };
-    const frames = logFrames
+  function hooksFor(conn: Connection): SocketHooks {
+    const { stationId, protocol } = conn;
+    const frames = config.messageLogRetentionDays > 0
       ? frameLog(protocol, (direction, frame, at) => repo.logMessage({ station_id: stationId, direction, at, frame }), () => { stats.exchangesNotLogged++; }, () => clock.now(), iso)
       : null;
-    client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) => {
-      if (outbound) stats.framesOut++;
-      else { stats.framesIn++; conn.lastSeenMs = clock.now(); }
-      if (frames) {
-        if (outbound) frames.outbound(String(message));
-        else frames.inbound(String(message));
-      }
-    });
-    client.on('badMessage', ({ buffer, error }: { buffer: Buffer; error: Error }) => {
-      stats.badFrames++;
-      if (isUnaddressable(error)) dropNextError = true;
-      log.warn({ stationId, reason: error.message, frame: String(buffer).slice(0, 200), dropped: dropNextError }, 'malformed OCPP-J frame');
-    });
-    // A call of ours that fails the schema never leaves: that is our error (400), not the station's (502). ocpp-rpc
-    // reports it with the very params object we passed, which tells it apart from an invalid answer of the station.
-    const invalidCalls = new WeakSet<object>();
-    const call = client.call.bind(client);
-    client.call = async (method, params, options) => {
-      try {
-        return await call(method, params, options);
-      } catch (err) {
-        if (typeof params === 'object' && params !== null && invalidCalls.has(params)) {
-          throw new CommandError('Invalid', `${method} would not be valid ${protocol}: ${(err as Error).message.slice(0, 300)}`);
+    return {
+      frame(direction, text) {
+        if (direction === 'in') {
+          stats.framesIn++;
+          conn.lastSeenMs = clock.now();
+          frames?.inbound(text);
+        } else {
+          stats.framesOut++;
+          frames?.outbound(text);
         }
-        throw err;
-      }
+      },
+      badFrame(text, reason, answered) {
+        stats.badFrames++;
+        log.warn({ stationId, reason, frame: text.slice(0, 200), answered }, 'malformed OCPP-J frame');
+      },
+      invalid(what, action, error) {
+        stats.validationErrors++;
+        log.warn({ stationId, action, what, reason: error.message.slice(0, 300) }, 'OCPP message failed schema validation');
+      },
+      failed(action, err) {
+        log.error({ err, stationId, action }, 'handling a station message failed');
+      },
+      socketError(err) {
+        log.warn({ stationId, reason: err.message }, 'station socket error');
+      },
     };
-    client.on('strictValidationFailure', ({ method, error, outbound, isCall, params }: { method: string; error: Error; outbound: boolean; isCall: boolean; params: unknown }) => {
-      if (outbound && isCall && typeof params === 'object' && params !== null) invalidCalls.add(params);
-      stats.validationErrors++;
-      const what = outbound ? (isCall ? 'our call' : 'our response') : (isCall ? 'station call' : 'station response');
-      log.warn({ stationId, method, what, reason: error.message.slice(0, 300) }, 'OCPP message failed schema validation');
-    });
-    client.on('socketError', (err: Error) => {
-      log.warn({ stationId, reason: err.message }, 'station socket error');
-    });
   }
 
   return {
     connections,
-    handleUpgrade(request, socket, head) {
-      rpc.handleUpgrade(request, socket as never, head);
-    },
+    handleUpgrade,
     async close() {
-      await rpc.close({ code: 1001, reason: 'central system shutting down' });
+      accepting = false;
+      clearInterval(liveness);
+      const open = [...sockets];
+      const closing = Promise.all(open.map((s) => s.close(1001, 'central system shutting down')));
+      // Stations that do not finish the close handshake in time are dropped.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, 2000); });
+      await Promise.race([closing, late]);
+      clearTimeout(timer);
+      for (const s of open) if (s.open) s.terminate();
+      wss.close();
     },
   };
+}
+
+/** Station id, endpoint, offered subprotocols and Basic-auth password of an upgrade request; null if unreadable. */
+function handshakeOf(request: IncomingMessage): Handshake | null {
+  let url: URL;
+  let stationId: string;
+  try {
+    url = new URL(request.url ?? '/', 'http://localhost');
+    const parts = url.pathname.split('/');
+    stationId = decodeURIComponent(parts.pop() ?? '');
+    const endpoint = parts.join('/') || '/';
+    const header = request.headers['sec-websocket-protocol'];
+    const offered = header ? header.split(',').map((p) => p.trim()).filter(Boolean) : [];
+    return { stationId, endpoint, offered, password: basicAuthPassword(request.headers.authorization, stationId), remoteAddress: request.socket.remoteAddress ?? '', request };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The password of `Authorization: Basic base64(<stationId>:<password>)`. The user name must be the station id; the
+ * password may hold colons and any bytes (the whitepaper recommends random binary keys, sent as they are).
+ */
+function basicAuthPassword(header: string | undefined, stationId: string): Buffer | undefined {
+  const m = header ? /^ *[Bb][Aa][Ss][Ii][Cc] +([A-Za-z0-9._~+/-]+=*) *$/.exec(header) : null;
+  if (!m) return undefined;
+  const userPass = Buffer.from(m[1]!, 'base64');
+  const user = Buffer.from(`${stationId}:`);
+  if (userPass.length < user.length || user.compare(userPass, 0, user.length) !== 0) return undefined;
+  return userPass.subarray(user.length);
+}
+
+/** Answers an upgrade request with an HTTP error and drops the socket. */
+function refuse(socket: Duplex, status: number): void {
+  if (socket.writable) {
+    const text = STATUS_CODES[status] ?? 'Error';
+    socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  }
+  socket.destroy();
 }
 
 interface ClientCertificate { presented: boolean; trusted: boolean; commonName: string | null; error: string | null }

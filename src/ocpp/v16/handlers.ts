@@ -17,12 +17,12 @@ export interface VersionAdapter {
 
 /** OCPP 1.6J: the Core profile a charger sends, translated to domain events and stored. */
 export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAdapter {
-  const { client, stationId } = conn;
+  const { socket, stationId } = conn;
   const { repo, tokens, bus, clock, config } = deps;
   const log = deps.logger.child({ module: 'ocpp', stationId, protocol: 'ocpp1.6' });
   const iso = isoClock(clock);
 
-  const on = handlerInstaller(client, conn, log);
+  const on = handlerInstaller(socket, conn, log);
 
   on<M.BootNotificationReq, M.BootNotificationConf>('BootNotification', async (p) => {
     const at = iso();
@@ -200,9 +200,9 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
 
   return {
     async send(command, timeoutMs) {
-      if (command.type === 'SetVariables') return setVariables16(command, (action, payload) => client.call(action, payload, { callTimeoutMs: timeoutMs }));
+      if (command.type === 'SetVariables') return setVariables16(command, (action, payload) => socket.call(action, payload, timeoutMs));
       const [action, payload] = toV16Call(command);
-      const response = await client.call(action, payload, { callTimeoutMs: timeoutMs });
+      const response = await socket.call(action, payload, timeoutMs);
       return fromV16Result(command, response);
     },
   };

@@ -1,6 +1,6 @@
 /**
  * The OCPP 1.6 payloads the central system reads or writes. Inbound ones have passed the official JSON schema
- * (ocpp-rpc strict mode) before a handler sees them, so these types describe what is guaranteed, not hoped for.
+ * (src/ocpp/socket.ts) before a handler sees them, so these types describe what is guaranteed, not hoped for.
  */
 
 export interface IdTagInfo {

@@ -19,7 +19,7 @@ const energyRegister = 'Energy.Active.Import.Register';
  * each one its own integer id as well, and that id is the one the rest of Voltyard sees.
  */
 export function installV201(conn: Connection, deps: CentralSystemDeps): VersionAdapter {
-  const { client, stationId } = conn;
+  const { socket, stationId } = conn;
   const { repo, tokens, bus, clock, config } = deps;
   const log = deps.logger.child({ module: 'ocpp', stationId, protocol: 'ocpp2.0.1' });
   const iso = isoClock(clock);
@@ -27,7 +27,7 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
   const reports = new Map<number, ReportWait>();
   let requestSeq = Math.floor(clock.now() / 1000) % 1_000_000_000;
 
-  const on = handlerInstaller(client, conn, log);
+  const on = handlerInstaller(socket, conn, log);
 
   /**
    * Transaction messages of one station are applied one after another: a station may have several calls in flight,
@@ -370,7 +370,7 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
       const call = await toV201Call(command, ctx);
       const wait = call.requestId !== undefined ? waitForReport(call.requestId, command.type === 'GetBaseReport' ? 'report' : 'profiles', timeoutMs) : null;
       try {
-        const response = await client.call(call.action, call.payload, { callTimeoutMs: timeoutMs });
+        const response = await socket.call(call.action, call.payload, timeoutMs);
         const result: CommandResult = fromV201Result(command, response);
         if (!wait) return result;
         if (result.status !== 'Accepted') return { ...result, ...(wait.kind === 'report' ? { report: [] } : { profiles: [] }), complete: true };

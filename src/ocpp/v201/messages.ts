@@ -1,6 +1,6 @@
 /**
  * The OCPP 2.0.1 payloads the central system reads or writes. Inbound ones have passed the official JSON schema
- * (ocpp-rpc strict mode, the OCA's 2.0.1 schemas) before a handler sees them, so these types describe what is
+ * (src/ocpp/socket.ts, the OCA's 2.0.1 schemas) before a handler sees them, so these types describe what is
  * guaranteed. customData, allowed on every object, is never read.
  */
 
