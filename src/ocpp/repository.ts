@@ -19,14 +19,15 @@ export interface OcppRepository {
    * Stores a connector's status unless a newer one (by the station's timestamp) is known: `late`. A repeat of the
    * current status writes nothing: `unchanged` (most StatusNotifications are repeats, and each write is a commit).
    */
-  putConnectorStatus(row: ConnectorRow): Promise<'changed' | 'unchanged' | 'late'>;
+  /** Synchronous when nothing needs writing (a repeat or a late status of a connector already read): the hot path. */
+  putConnectorStatus(row: ConnectorRow): StatusOutcome | Promise<StatusOutcome>;
   /** Forgets what this process remembers of a station's connectors (it may have been served elsewhere meanwhile). */
   forgetConnectors(stationId: string): void;
   /**
    * OCPP 2.0.1: one connector of an EVSE, unless a newer status is known (`late`); a repeat of its status writes
    * nothing (`unchanged`). `connectors` are the EVSE's connectors after a change.
    */
-  putEvseConnectorStatus(row: EvseConnectorRow): Promise<{ outcome: 'changed' | 'unchanged' | 'late'; connectors: EvseConnectorRow[] }>;
+  putEvseConnectorStatus(row: EvseConnectorRow): Promise<{ outcome: StatusOutcome; connectors: EvseConnectorRow[] }>;
 
   transaction(id: number): Promise<TransactionRow | null>;
   transactionByStart(stationId: string, connectorId: number, startedAt: string): Promise<TransactionRow | null>;
@@ -224,28 +225,41 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
   };
 }
 
+export type StatusOutcome = 'changed' | 'unchanged' | 'late';
+
 /**
  * A connector status put, the same for both OCPP versions: a repeat of the known status moves its timestamp on without
  * a write (so a later late one is told apart without a read), an older one is late, anything else is written unless
  * the stored status is newer. The cache holds what is stored; it is read from the store once per connector.
  */
-async function putStatus<R extends { status_at: string }>(
+function putStatus<R extends { status_at: string }>(
   cache: Map<string, R | null>, key: string, row: R,
   io: { load(): Promise<R | undefined>; same(known: R): boolean; upsert(): Promise<number> },
-): Promise<'changed' | 'unchanged' | 'late'> {
-  let known = cache.get(key);
-  if (known === undefined) {
-    known = (await io.load()) ?? null;
-    cache.set(key, known);
-  }
+): StatusOutcome | Promise<StatusOutcome> {
+  const known = cache.get(key);
+  if (known !== undefined) return putKnownStatus(cache, key, row, known, io);
+  return io.load().then((loaded) => {
+    cache.set(key, loaded ?? null);
+    return putKnownStatus(cache, key, row, loaded ?? null, io);
+  });
+}
+
+function putKnownStatus<R extends { status_at: string }>(
+  cache: Map<string, R | null>, key: string, row: R, known: R | null, io: { same(known: R): boolean; upsert(): Promise<number> },
+): StatusOutcome | Promise<StatusOutcome> {
   if (known && known.status_at > row.status_at) return 'late';
   if (known && io.same(known)) {
     known.status_at = row.status_at;
     return 'unchanged';
   }
-  if (await io.upsert() === 0) { cache.delete(key); return 'late'; }
-  cache.set(key, { ...row });
-  return 'changed';
+  return io.upsert().then((changes) => {
+    if (changes === 0) {
+      cache.delete(key);
+      return 'late';
+    }
+    cache.set(key, { ...row });
+    return 'changed';
+  });
 }
 
 /** A memo per station, forgotten as a whole when the station reconnects. */

@@ -70,32 +70,24 @@ export type CallHandler = (payload: unknown) => unknown;
 
 /**
  * Registers station-message handlers the same way for every version: a station not yet accepted may only boot and
- * heartbeat; our own failures become an InternalError CALLERROR with the details in our log, never in the frame.
+ * heartbeat.
  */
 export function handlerInstaller(
   socket: { handle(action: string, handler: CallHandler): void },
   conn: { readonly stationId: string; readonly accepted: boolean },
-  log: { error(obj: object, msg: string): void },
 ) {
   const beforeAcceptance = new Set(['BootNotification', 'Heartbeat']);
   return function on<P, R>(action: string, handler: (params: P) => Promise<R> | R): void {
-    const fail = (err: unknown): never => {
-      if (err instanceof RpcError) throw err;
-      log.error({ err, action }, 'handling a station message failed');
-      throw internalError();
-    };
-    // Not an async function: every station call passes here, and a synchronous answer leaves without a microtask.
+    // The socket answers InternalError (and logs) for anything a handler throws or rejects with that is not an
+    // RpcError; handlers need no wrapper of their own, and every station call passes here.
     socket.handle(action, (payload) => {
       if (!conn.accepted && !beforeAcceptance.has(action)) {
         throw securityError(`${action} refused: station ${conn.stationId} is not accepted by the central system (send BootNotification)`);
       }
-      let result: Promise<R> | R;
-      try {
-        result = handler(payload as P);
-      } catch (err) {
-        return fail(err);
-      }
-      return result instanceof Promise ? result.catch(fail) : result;
+      return handler(payload as P);
     });
   };
 }
+
+/** The empty response payload most station messages get. */
+export const empty = (): Record<string, never> => ({});

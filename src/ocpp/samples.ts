@@ -16,9 +16,19 @@ export interface MeterInstant {
  */
 export function sampleRecorder(repo: OcppRepository, bus: Bus, stationId: string) {
   const lastSampleAt = new Map<number, string | null>();
-  return async function record(evseId: number, transactionId: number | null, instants: readonly MeterInstant[], receivedAt: string): Promise<void> {
+  /** Resolves once the rows are stored. Not an async function: one promise per MeterValues, not three. */
+  return function record(evseId: number, transactionId: number | null, instants: readonly MeterInstant[], receivedAt: string): Promise<void> {
     // After a restart the newest stored instant decides what a replayed sample is; read it before adding new ones.
-    if (!lastSampleAt.has(evseId)) lastSampleAt.set(evseId, await repo.latestSampleAt(stationId, evseId));
+    if (!lastSampleAt.has(evseId)) {
+      return repo.latestSampleAt(stationId, evseId).then((at) => {
+        if (!lastSampleAt.has(evseId)) lastSampleAt.set(evseId, at);
+        return store(evseId, transactionId, instants, receivedAt);
+      });
+    }
+    return store(evseId, transactionId, instants, receivedAt);
+  };
+
+  function store(evseId: number, transactionId: number | null, instants: readonly MeterInstant[], receivedAt: string): Promise<void> {
     const rows: MeterValueRow[] = [];
     for (const { sampledAt, samples } of instants) {
       if (samples.length === 0) continue;
@@ -31,6 +41,6 @@ export function sampleRecorder(repo: OcppRepository, bus: Bus, stationId: string
         transactionId: transactionId === null ? null : String(transactionId), ...summarise(samples),
       });
     }
-    await repo.addMeterValues(rows);
-  };
+    return repo.addMeterValues(rows);
+  }
 }

@@ -241,7 +241,8 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
   function hooksFor(conn: Connection): SocketHooks {
     const { stationId, protocol } = conn;
     const frames = config.messageLogRetentionDays > 0
-      ? frameLog(protocol, (direction, frame, at) => repo.logMessage({ station_id: stationId, direction, at, frame }), () => { stats.exchangesNotLogged++; }, () => clock.now(), iso)
+      // The log's clock is the frame's arrival time, read once per frame for liveness too.
+      ? frameLog(protocol, (direction, frame, at) => repo.logMessage({ station_id: stationId, direction, at, frame }), () => { stats.exchangesNotLogged++; }, () => conn.lastSeenMs, iso)
       : null;
     return {
       frame(direction, text) {

@@ -1,11 +1,12 @@
 import { isoClock } from '../../clock.ts';
 import type { Connection, CentralSystemDeps } from '../server.ts';
 import type { StationCommand, CommandResult } from '../commands.ts';
-import { handlerInstaller, notSupported } from '../rpc.ts';
+import { empty, handlerInstaller, notSupported } from '../rpc.ts';
 import { normaliseSample } from '../meter.ts';
 import { sampleRecorder } from '../samples.ts';
 import { utcIso } from '../timestamps.ts';
 import type { TransactionRow } from '../migrations.ts';
+import type { StatusOutcome } from '../repository.ts';
 import { toV16Call, fromV16Result, setVariables16 } from './commands.ts';
 import type * as M from './messages.ts';
 
@@ -22,7 +23,7 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
   const log = deps.logger.child({ module: 'ocpp', stationId, protocol: 'ocpp1.6' });
   const iso = isoClock(clock);
 
-  const on = handlerInstaller(socket, conn, log);
+  const on = handlerInstaller(socket, conn);
 
   on<M.BootNotificationReq, M.BootNotificationConf>('BootNotification', async (p) => {
     const at = iso();
@@ -51,13 +52,18 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
     return { currentTime: at };
   });
 
-  on<M.StatusNotificationReq, Record<string, never>>('StatusNotification', async (p) => {
+  on<M.StatusNotificationReq, Record<string, never>>('StatusNotification', (p) => {
     const receivedAt = iso();
     const at = p.timestamp ? utcIso(p.timestamp) : receivedAt;
-    const outcome = await repo.putConnectorStatus({
+    const outcome = repo.putConnectorStatus({
       station_id: stationId, connector_id: p.connectorId, status: p.status, error_code: p.errorCode === 'NoError' ? null : p.errorCode,
       info: p.info ?? null, vendor_error_code: p.vendorErrorCode ?? null, status_at: at,
     });
+    // A repeated status (most of them) is answered at once; a new one once stored.
+    return outcome instanceof Promise ? outcome.then((o) => statusStored(p, o, at, receivedAt)) : statusStored(p, outcome, at, receivedAt);
+  });
+
+  function statusStored(p: M.StatusNotificationReq, outcome: StatusOutcome, at: string, receivedAt: string): Record<string, never> {
     if (outcome === 'late') log.debug({ connectorId: p.connectorId, status: p.status, at }, 'late status notification stored nowhere: a newer status is known');
     if (outcome !== 'changed') return {};
     const evseId = p.connectorId;
@@ -70,7 +76,7 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
       bus.publish({ type: 'StationFault', stationId, at, receivedAt, evseId, connectorId, errorCode: p.errorCode, info: p.info ?? p.vendorErrorCode ?? null });
     }
     return {};
-  });
+  }
 
   async function idTagInfo(idTag: string, excludeTransactionId?: number): Promise<M.IdTagInfo> {
     const at = iso();
@@ -136,10 +142,7 @@ export function installV16(conn: Connection, deps: CentralSystemDeps): VersionAd
     })), receivedAt);
   }
 
-  on<M.MeterValuesReq, Record<string, never>>('MeterValues', async (p) => {
-    await storeMeterValues(p.connectorId, p.transactionId ?? null, p.meterValue, iso());
-    return {};
-  });
+  on<M.MeterValuesReq, Record<string, never>>('MeterValues', (p) => storeMeterValues(p.connectorId, p.transactionId ?? null, p.meterValue, iso()).then(empty));
 
   on<M.StopTransactionReq, M.StopTransactionConf>('StopTransaction', async (p) => {
     const receivedAt = iso();

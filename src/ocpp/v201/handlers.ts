@@ -27,7 +27,7 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
   const reports = new Map<number, ReportWait>();
   let requestSeq = Math.floor(clock.now() / 1000) % 1_000_000_000;
 
-  const on = handlerInstaller(socket, conn, log);
+  const on = handlerInstaller(socket, conn);
 
   /**
    * Transaction messages of one station are applied one after another: a station may have several calls in flight,
