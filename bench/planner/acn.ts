@@ -15,7 +15,7 @@ import { solveLp, type LpSolver } from '../../src/planner/lp.ts';
 import type { DepotSnapshot, Plan, SessionSpec } from '../../src/planner/types.ts';
 import { median } from './metrics.ts';
 
-export const acnUsage = '[--acn-months all | 2019-09,2019-10,...] [--acn-from 2019-09-02 --acn-days 7] [--acn-limits 10,30,60,100,150] [--acn-slot 15] [--acn-no-learning | --acn-baselines-learn] [--acn-no-forecast] [--acn-early-share 0] [--acn-reserve 0.95 | --acn-no-reserve]';
+export const acnUsage = '[--acn-months all | 2019-09,2019-10,...] [--acn-from 2019-09-02 --acn-days 7] [--acn-limits 10,30,60,100,150] [--acn-slot 15] [--acn-no-learning | --acn-baselines-learn] [--acn-no-forecast] [--acn-early-share 0] [--acn-reserve 0.95 | --acn-no-reserve] [--acn-scenarios 0.75 | --acn-no-scenarios]';
 
 /**
  * Every month of the data (May–December 2019) by default: the whole replay takes about 70 s on this machine (a month
@@ -49,6 +49,11 @@ export interface AcnOptions {
   readonly earlyShare: number;
   /** Quantile of past days' arrivals whose power Voltyard keeps free (ArrivalReserve); undefined: no reserve. */
   readonly reserveQuantile: number | undefined;
+  /**
+   * Quantile of the peaks that past days' later arrivals would need with the sessions here now (ArrivalScenarios): a
+   * raise the expected arrivals (ArrivalForecast) call for goes no higher; undefined: no such limit.
+   */
+  readonly scenarioQuantile: number | undefined;
 }
 
 const pacific = (date: string) => {
@@ -89,8 +94,11 @@ export function parseAcnFlags(args: readonly string[]): AcnOptions {
   const reserveArg = get('acn-reserve') ?? '0.95';
   const reserveQuantile = args.includes('--acn-no-reserve') ? undefined : Number(reserveArg);
   if (reserveQuantile !== undefined && !(reserveQuantile >= 0 && reserveQuantile <= 1)) throw new Error('--acn-reserve: expected a quantile from 0 to 1');
+  const scenarioArg = get('acn-scenarios') ?? '0.75';
+  const scenarioQuantile = args.includes('--acn-no-scenarios') ? undefined : Number(scenarioArg);
+  if (scenarioQuantile !== undefined && !(scenarioQuantile >= 0 && scenarioQuantile <= 1)) throw new Error('--acn-scenarios: expected a quantile from 0 to 1');
   return {
-    reserveQuantile, windows, limitsKw, slotMinutes, learning: !args.includes('--acn-no-learning'), baselinesLearn: args.includes('--acn-baselines-learn'),
+    scenarioQuantile, reserveQuantile, windows, limitsKw, slotMinutes, learning: !args.includes('--acn-no-learning'), baselinesLearn: args.includes('--acn-baselines-learn'),
     forecast: !args.includes('--acn-no-forecast'), earlyShare,
   };
 }
@@ -241,7 +249,9 @@ function belief(perfect: boolean, slotMs: number, learned?: StayLearner) {
     const t = l.truth;
     const declaredKwh = perfect ? t.demandKwh : (t.claimed ? t.declaredKwh : unknownEnergyKwh);
     // Still drawing after the believed energy: 1 kWh more (or, learned, what past sessions still drew at that point).
-    let needKwh = Math.max(declaredKwh - l.got, 1);
+    // With perfect information the need is what is left, however small: a session is live only while it has some
+    // left, and a believed 1 kWh a slot before its departure would hold 4 kW of site power it never draws.
+    let needKwh = perfect ? declaredKwh - l.got : Math.max(declaredKwh - l.got, 1);
     let departureMs = perfect ? t.departureMs : (t.claimed ? t.declaredDepartureMs : t.arrivalMs + unknownStayMs);
     if (!perfect && learned) {
       learned.advance(nowMs);
@@ -475,6 +485,70 @@ export class ArrivalReserve {
 }
 
 /**
+ * Scenarios of the rest of today from the site's own history: each of the last four weeks' days of the same kind
+ * (weekdays, weekends) gives the sessions that arrived on it after the current local time, moved to today at the same
+ * local times with their metered energy and stay (known once they left). Planned together with the sessions here now
+ * (perfect foresight of that one day), each gives the site peak today would need if it went like that day; a
+ * quantile of those peaks bounds how far a raise for expected arrivals may go (voltyardPolicy).
+ */
+export class ArrivalScenarios {
+  private readonly history: FourWeeks;
+  private readonly toLocal: (ms: number) => LocalTime;
+  readonly quantile: number;
+  /** Per kind of day (weekday, weekend), per past day: its sessions as minute of day of arrival, stay and energy. */
+  private days: { minute: number; stayMs: number; kwh: number }[][][] = [[], []];
+
+  constructor(all: readonly Truth[], quantile: number) {
+    this.toLocal = localTimeIn(timeZone);
+    this.history = new FourWeeks(all, this.toLocal);
+    this.quantile = quantile;
+  }
+
+  private refresh(nowMs: number): void {
+    if (!this.history.day(nowMs)) return;
+    const byDay = new Map<string, { weekend: boolean; list: { minute: number; stayMs: number; kwh: number }[] }>();
+    const dayKey = (l: LocalTime) => `${l.year}-${l.month}-${l.day}`;
+    const today = dayKey(this.toLocal(nowMs));
+    for (let ms = this.history.fromMs; ms < nowMs; ms += 86_400_000) {
+      const l = this.toLocal(ms);
+      if (dayKey(l) !== today) byDay.set(dayKey(l), { weekend: l.weekday === 0 || l.weekday === 6, list: [] });
+    }
+    for (const s of this.history.sessions()) {
+      const l = this.toLocal(s.arrivalMs);
+      byDay.get(dayKey(l))?.list.push({ minute: l.minuteOfDay, stayMs: s.departureMs - s.arrivalMs, kwh: s.demandKwh });
+    }
+    this.days = [[], []];
+    for (const d of byDay.values()) this.days[d.weekend ? 1 : 0].push(d.list.sort((a, b) => a.minute - b.minute));
+  }
+
+  /** Per past day of today's kind: its sessions arriving after `nowMs`, moved to today, as expected sessions. */
+  scenarios(nowMs: number, slotMs: number): SessionSpec[][] {
+    this.refresh(nowMs);
+    const l = this.toLocal(nowMs);
+    const midnightMs = nowMs - l.minuteOfDay * 60_000;
+    return this.days[l.weekday === 0 || l.weekday === 6 ? 1 : 0].map((list) => list
+      .filter((s) => midnightMs + s.minute * 60_000 > nowMs)
+      .map((s, k) => {
+        const arrivalMs = Math.ceil((midnightMs + s.minute * 60_000) / slotMs) * slotMs;
+        return {
+          id: `scenario-${k}`, kind: 'expected' as const, chargerId: `scenario-${k}`, known: true, arrivalMs,
+          departureMs: arrivalMs + Math.max(slotMs, s.stayMs), energyNeededKwh: s.kwh, vehicleMaxPowerKw: evseKw,
+        };
+      }));
+  }
+
+  /** The quantile of the peaks the scenarios need on top of `snapshot` (its sessions here now, no expected ones). */
+  peakKw(snapshot: DepotSnapshot, nowMs: number, slotMs: number): number | undefined {
+    const peaks = this.scenarios(nowMs, slotMs).map((extra) => plan({
+      ...snapshot,
+      chargers: [...snapshot.chargers, ...extra.map((e) => ({ id: e.chargerId, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: evseKw }))],
+      sessions: [...snapshot.sessions, ...extra],
+    }, nowMs).peakKw);
+    return peaks.length > 0 ? quantileOf(peaks.sort((a, b) => a - b), this.quantile) : undefined;
+  }
+}
+
+/**
  * With firm departures Voltyard plans on events, like the control loop: an arrival, a departure, or a vehicle that has
  * drawn what it was believed to need and still draws; between events it follows its plan (re-planning every slot
  * re-opens every deferral and lets energy drift later, raising the peak). Declared departures are marked as estimates,
@@ -488,9 +562,15 @@ export class ArrivalReserve {
  * served once the site filled at 09:00).
  *
  * `reserve`: the power later arrivals drew on a busy day of the site's history, kept free in every plan (reserveKw).
+ *
+ * `scenarios`: when the plan raises the month's peak for the expected arrivals (`forecast`, a mean day, treated as
+ * firm), the raise goes no higher than the chosen quantile of what past days' later arrivals would need with the
+ * sessions here now (ArrivalScenarios); above it, the plan is made again without the expected arrivals and with that
+ * quantile as a peak paid anyway. A mean profile on a busy morning raised 2019-08-12 to 39.4 kW at 14:45 where the
+ * sessions here needed 35.7 and the day, known in full from there, 37.4.
  */
 function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean, earlyShare: number, expectedPeakKw = 0, forecast?: ArrivalForecast,
-  noHistoryUntilMs = Number.NEGATIVE_INFINITY, reserve?: ArrivalReserve): Policy {
+  noHistoryUntilMs = Number.NEGATIVE_INFINITY, reserve?: ArrivalReserve, scenarios?: ArrivalScenarios): Policy {
   let previous: Plan | undefined;
   let previousIds: string[] = [];
   let believedKwh: number[] = [];
@@ -519,6 +599,13 @@ function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean,
       expectedPeakKw: nowMs < noHistoryUntilMs ? limitKw : expectedPeakKw, policy: { unannouncedArrivals: true, earlyShare },
     };
     previous = plan(snapshot, nowMs, previous ? { previous } : {});
+    if (scenarios && expected.length > 0 && previous.peakKw > peakSoFarKw + 0.05 && nowMs >= noHistoryUntilMs) {
+      const here: DepotSnapshot = { ...snapshot, chargers: snapshot.chargers.slice(0, live.length), sessions, reserveKw: undefined };
+      const ceilingKw = scenarios.peakKw(here, nowMs, slotMinutes * 60_000);
+      if (ceilingKw !== undefined && previous.peakKw > ceilingKw + 0.05) {
+        previous = plan({ ...snapshot, chargers: here.chargers, sessions, peakSoFarKw: Math.max(peakSoFarKw, ceilingKw) }, nowMs);
+      }
+    }
     previousIds = live.map((l) => l.truth.id);
     believedKwh = live.map((l, k) => l.got + (sessions[k].energyNeededKwh ?? 0));
     offset = 0;
@@ -633,7 +720,8 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
     'to stay the median of what past over-stayers still stayed; an unclaimed one the median of what past unclaimed sessions still stayed at its age, their median energy; ' : 'plans on the declared values (learning off); '}` +
     'its declared departures are estimates (departureEstimated), and it is told the peak it metered the month before (expectedPeakKw); ' +
     `it delivers ${100 * o.earlyShare} % of every need as early as the demand-charge cap allows (earlyShare), and with no history at all assumes the limit binds until its first price step. ` +
-    (o.reserveQuantile === undefined ? 'No arrival reserve (--acn-no-reserve).' : `Below its limit it keeps free, for vehicles not yet here, the power that later arrivals drew on the ${100 * o.reserveQuantile}th percentile of the last four weeks' days (reserveKw): spent only on energy that fits nowhere else.`));
+    (o.reserveQuantile === undefined ? 'No arrival reserve (--acn-no-reserve).' : `Below its limit it keeps free, for vehicles not yet here, the power that later arrivals drew on the ${100 * o.reserveQuantile}th percentile of the last four weeks' days (reserveKw): spent only on energy that fits nowhere else.`) +
+    (o.scenarioQuantile === undefined ? '' : ` A raise of its peak for expected arrivals goes no higher than the ${100 * o.scenarioQuantile}th percentile of the peaks the same kind of day's later arrivals of the last four weeks would need with the sessions here (ArrivalScenarios).`));
   const rows: Row[] = [];
   for (const perfect of [false, true]) {
     console.log(`\n  ${perfect ? 'perfect information (declared = actual)' : 'declared values'}: energy % of demand / site peak kW / bill $ per window`);
@@ -660,8 +748,9 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
         // already and the now-first tier delivers everything as early as it can.
         const forecast = o.forecast && historyKw < limitKw - 0.01 ? new ArrivalForecast(all, slotMs) : undefined;
         const reserve = o.reserveQuantile !== undefined && historyKw < limitKw - 0.01 ? new ArrivalReserve(all, slotMs, o.reserveQuantile) : undefined;
+        const scenarios = o.forecast && o.scenarioQuantile !== undefined && historyKw < limitKw - 0.01 ? new ArrivalScenarios(all, o.scenarioQuantile) : undefined;
         const results = [
-          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, historyKw, forecast, w.fromMs <= dataFromMs ? noHistoryUntilMs : undefined, reserve), perfect, learned),
+          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, historyKw, forecast, w.fromMs <= dataFromMs ? noHistoryUntilMs : undefined, reserve, scenarios), perfect, learned),
           replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('laxity'), perfect, baselineLearned),
           replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('deadline'), perfect, baselineLearned),
           offline(sessions, w.fromMs, w.toMs, o, limitKw, tariff, highs),
