@@ -27,7 +27,8 @@ export interface OcppRepository {
    * OCPP 2.0.1: one connector of an EVSE, unless a newer status is known (`late`); a repeat of its status writes
    * nothing (`unchanged`). `connectors` are the EVSE's connectors after a change.
    */
-  putEvseConnectorStatus(row: EvseConnectorRow): Promise<{ outcome: StatusOutcome; connectors: EvseConnectorRow[] }>;
+  /** Synchronous, like putConnectorStatus, when nothing needs writing; the EVSE's connectors only when it changed. */
+  putEvseConnectorStatus(row: EvseConnectorRow): EvseStatusPut | Promise<EvseStatusPut>;
 
   transaction(id: number): Promise<TransactionRow | null>;
   transactionByStart(stationId: string, connectorId: number, startedAt: string): Promise<TransactionRow | null>;
@@ -129,8 +130,8 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
       evseConnectorCache.forget(stationId);
     },
 
-    async putEvseConnectorStatus(row) {
-      const outcome = await putStatus(evseConnectorCache.of(row.station_id), `${row.evse_id}/${row.connector_id}`, row, {
+    putEvseConnectorStatus(row) {
+      const outcome = putStatus(evseConnectorCache.of(row.station_id), `${row.evse_id}/${row.connector_id}`, row, {
         load: () => db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id)
           .where('evse_id', '=', row.evse_id).where('connector_id', '=', row.connector_id).executeTakeFirst(),
         same: (known) => known.status === row.status,
@@ -138,9 +139,13 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
           .onConflict((oc) => oc.columns(['station_id', 'evse_id', 'connector_id']).doUpdateSet({ status: row.status, status_at: row.status_at })
             .where('ocpp_evse_connectors.status_at', '<=', row.status_at)))).changes,
       });
-      if (outcome !== 'changed') return { outcome, connectors: [] };
-      const connectors = await db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id).where('evse_id', '=', row.evse_id).orderBy('connector_id').execute();
-      return { outcome, connectors };
+      const withConnectors = async (o: StatusOutcome) => {
+        if (o !== 'changed') return { outcome: o, connectors: [] };
+        const connectors = await db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id).where('evse_id', '=', row.evse_id).orderBy('connector_id').execute();
+        return { outcome: o, connectors };
+      };
+      if (outcome instanceof Promise) return outcome.then(withConnectors);
+      return outcome === 'changed' ? withConnectors(outcome) : { outcome, connectors: [] };
     },
 
     transaction: async (id) => (await db.selectFrom('ocpp_transactions').selectAll().where('id', '=', id).executeTakeFirst()) ?? null,
@@ -226,6 +231,7 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
 }
 
 export type StatusOutcome = 'changed' | 'unchanged' | 'late';
+export interface EvseStatusPut { readonly outcome: StatusOutcome; readonly connectors: EvseConnectorRow[] }
 
 /**
  * A connector status put, the same for both OCPP versions: a repeat of the known status moves its timestamp on without

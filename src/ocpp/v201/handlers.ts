@@ -7,6 +7,7 @@ import { normaliseSample } from '../meter.ts';
 import { sampleRecorder } from '../samples.ts';
 import { utcIso } from '../timestamps.ts';
 import type { TransactionRow } from '../migrations.ts';
+import type { EvseStatusPut } from '../repository.ts';
 import type { VersionAdapter } from '../v16/handlers.ts';
 import { fromV201Result, reportedProfiles, reportedVariables, toV201Call, type CallContext } from './commands.ts';
 import type * as M from './messages.ts';
@@ -69,24 +70,31 @@ export function installV201(conn: Connection, deps: CentralSystemDeps): VersionA
     return { currentTime: at };
   });
 
-  on<M.StatusNotificationReq, Record<string, never>>('StatusNotification', async (p) => {
+  on<M.StatusNotificationReq, Record<string, never>>('StatusNotification', (p) => {
     const receivedAt = iso();
     const at = utcIso(p.timestamp);
-    const { outcome, connectors } = await repo.putEvseConnectorStatus({ station_id: stationId, evse_id: p.evseId, connector_id: p.connectorId, status: p.connectorStatus, status_at: at });
+    const put = repo.putEvseConnectorStatus({ station_id: stationId, evse_id: p.evseId, connector_id: p.connectorId, status: p.connectorStatus, status_at: at });
+    // A repeated status (most of them) is answered at once; a new one once stored.
+    return put instanceof Promise ? put.then((r) => statusStored(p, r, at, receivedAt)) : statusStored(p, put, at, receivedAt);
+  });
+
+  function statusStored(p: M.StatusNotificationReq, { outcome, connectors }: EvseStatusPut, at: string, receivedAt: string): Record<string, never> | Promise<Record<string, never>> {
     if (outcome === 'late') log.debug({ evseId: p.evseId, connectorId: p.connectorId, status: p.connectorStatus, at }, 'late status notification stored nowhere: a newer status is known');
     if (outcome !== 'changed') return {};
     // The registry's row for the EVSE (1.6's connector) shows what the EVSE as a whole can do.
-    await repo.putConnectorStatus({
+    const evse = repo.putConnectorStatus({
       station_id: stationId, connector_id: p.evseId, status: evseStatus(connectors.map((c) => c.status)), error_code: null, info: null, vendor_error_code: null,
       status_at: connectors.map((c) => c.status_at).reduce((a, b) => (a > b ? a : b)),
     });
-    bus.publish({ type: 'ConnectorStatusChanged', stationId, at, receivedAt, evseId: p.evseId, connectorId: p.connectorId, status: p.connectorStatus, errorCode: null, info: null });
-    if (p.connectorStatus === 'Faulted') {
-      // 2.0.1 reports the cause with NotifyEvent (device model), not here.
-      bus.publish({ type: 'StationFault', stationId, at, receivedAt, evseId: p.evseId, connectorId: p.connectorId, errorCode: 'Faulted', info: null });
-    }
-    return {};
-  });
+    return Promise.resolve(evse).then(() => {
+      bus.publish({ type: 'ConnectorStatusChanged', stationId, at, receivedAt, evseId: p.evseId, connectorId: p.connectorId, status: p.connectorStatus, errorCode: null, info: null });
+      if (p.connectorStatus === 'Faulted') {
+        // 2.0.1 reports the cause with NotifyEvent (device model), not here.
+        bus.publish({ type: 'StationFault', stationId, at, receivedAt, evseId: p.evseId, connectorId: p.connectorId, errorCode: 'Faulted', info: null });
+      }
+      return {};
+    });
+  }
 
   /** The registry's answer for a token; idTokens are case-insensitive in 2.0.1, so an RFID UID matches in either case. */
   async function authorize(token: M.IdToken, excludeTransactionId?: number): Promise<{ info: M.IdTokenInfo; idTag: string | null }> {
