@@ -1,4 +1,4 @@
-import type { Compilable } from 'kysely';
+import { CompiledQuery, type Compilable } from 'kysely';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../log.ts';
 import { BatchWriter } from './batch.ts';
@@ -76,6 +76,7 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
   const evseConnectorCache = stationCache<EvseConnectorRow | null>();
   /** Writes go to the store's writer (on SQLite, its own thread, group-committed); resolves once committed. */
   const write = async (query: Compilable) => (await store.write([query.compile()]))[0];
+  const shaped = shapeCache();
   const samples = new BatchWriter<MeterValueRow>({
     // A charger waits for its MeterValues answer: a few ms more buys larger batches under load. The instant key starts
     // with the station, so thousands of stations' rows land on as many index pages, and a commit writes every page it
@@ -180,8 +181,12 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
     openTransactionOnEvse: async (stationId, evseId) => (await db.selectFrom('ocpp_transactions').selectAll()
       .where('station_id', '=', stationId).where('connector_id', '=', evseId).where('stopped_at', 'is', null).orderBy('id', 'desc').executeTakeFirst()) ?? null,
     async applyTransactionEvent(id, patch, event) {
-      const record = db.insertInto('ocpp_transaction_events').values(event).onConflict((oc) => oc.doNothing()).compile();
-      await store.write(Object.keys(patch).length === 0 ? [record] : [db.updateTable('ocpp_transactions').set(patch).where('id', '=', id).compile(), record]);
+      // Every periodic TransactionEvent comes here: the two statements' SQL is built once per set of columns.
+      const record = shaped(`event:${Object.keys(event).join(',')}`, Object.values(event),
+        () => db.insertInto('ocpp_transaction_events').values(event).onConflict((oc) => oc.doNothing()).compile());
+      const patchKeys = Object.keys(patch);
+      await store.write(patchKeys.length === 0 ? [record] : [shaped(`tx:${patchKeys.join(',')}`, [...Object.values(patch), id],
+        () => db.updateTable('ocpp_transactions').set(patch).where('id', '=', id).compile()), record]);
     },
     async recordTransactionEvent(row) {
       return (await write(db.insertInto('ocpp_transaction_events').values(row).onConflict((oc) => oc.doNothing()))).changes > 0;
@@ -266,6 +271,25 @@ function putKnownStatus<R extends { status_at: string }>(
     cache.set(key, { ...row });
     return 'changed';
   });
+}
+
+/**
+ * Statements whose shape (table and columns) repeats with new values: Kysely builds the SQL the first time, and the
+ * SQL is kept when Kysely's parameters are exactly the values in the order given (checked, so a Kysely that orders
+ * them otherwise only costs the building). Building a query costs more than running it on the writer thread.
+ */
+function shapeCache() {
+  const sqlByShape = new Map<string, string | null>();
+  return (shape: string, values: readonly unknown[], build: () => CompiledQuery): CompiledQuery => {
+    const sql = sqlByShape.get(shape);
+    if (sql) return CompiledQuery.raw(sql, values as unknown[]);
+    const compiled = build();
+    if (sql === undefined) {
+      const same = compiled.parameters.length === values.length && compiled.parameters.every((p, k) => p === values[k]);
+      sqlByShape.set(shape, same ? compiled.sql : null);
+    }
+    return compiled;
+  };
 }
 
 /** A memo per station, forgotten as a whole when the station reconnects. */
