@@ -15,8 +15,26 @@ const v16Spelling: Partial<Record<RpcErrorCode, string>> = {
   RpcFrameworkError: 'FormationViolation', MessageTypeNotSupported: 'NotSupported',
 };
 
+/** Every code each version knows, as spelled on its wire. */
+const v16Codes = new Set(['FormationViolation', 'OccurenceConstraintViolation', 'PropertyConstraintViolation', 'TypeConstraintViolation',
+  'ProtocolError', 'NotImplemented', 'NotSupported', 'InternalError', 'SecurityError', 'GenericError']);
+const v201Codes = new Set(['FormatViolation', 'OccurrenceConstraintViolation', 'PropertyConstraintViolation', 'TypeConstraintViolation',
+  'RpcFrameworkError', 'MessageTypeNotSupported', 'ProtocolError', 'NotImplemented', 'NotSupported', 'InternalError', 'SecurityError',
+  'GenericError']);
+/** 1.6 spellings met on a 2.0.1 connection (a station's CALLERROR passed on, say). */
+const v201Spelling: Record<string, string> = { FormationViolation: 'FormatViolation', OccurenceConstraintViolation: 'OccurrenceConstraintViolation' };
+
+/**
+ * The code as the version spells it on the wire. Total: a code the version does not have (another version's
+ * spelling, a station's own code passed on by a handler, a typo) goes out as GenericError, never as itself.
+ */
 export function spell(code: string, protocol: ProtocolVersion): string {
-  return protocol === 'ocpp1.6' ? (v16Spelling[code as RpcErrorCode] ?? code) : code;
+  if (protocol === 'ocpp1.6') {
+    const spelled = Object.hasOwn(v16Spelling, code) ? v16Spelling[code as RpcErrorCode]! : code;
+    return v16Codes.has(spelled) ? spelled : 'GenericError';
+  }
+  const spelled = Object.hasOwn(v201Spelling, code) ? v201Spelling[code]! : code;
+  return v201Codes.has(spelled) ? spelled : 'GenericError';
 }
 
 /** A CALLERROR, ours or the station's. `code` is as sent: the station's own spelling when it came from the station. */

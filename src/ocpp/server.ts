@@ -180,7 +180,13 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
       chosenProtocol.set(request, protocol ?? false);
       wss.handleUpgrade(request, socket, head, (ws) => {
         socket.off('error', onSocketError);
-        opened(ws, protocol, admission.session, hs);
+        try {
+          opened(ws, protocol, admission.session, hs);
+        } catch (err) {
+          // Thrown here it would reject a promise nobody awaits, and leave an open socket without handlers.
+          log.error({ err, stationId: hs.stationId }, 'attaching a station connection failed');
+          ws.terminate();
+        }
       });
     }, (err: unknown) => {
       log.error({ err, stationId: hs.stationId }, 'station admission failed');
@@ -219,23 +225,28 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
       log.warn({ stationId, remoteAddress: hs.remoteAddress, previousAddress: previous.remoteAddress }, 'second connection for a station replaces the first');
       void previous.socket.close(1000, 'replaced by a newer connection of this station');
     }
-    void socket.closed.then(({ code, reason }) => {
-      sockets.delete(socket);
-      if (conn.replaced || connections.get(stationId) !== conn) return;
-      connections.delete(stationId);
-      const at = iso();
-      log.info({ stationId, code, reason }, 'station disconnected');
-      if (known) void repo.updateStation(stationId, { online: 0, last_seen_at: new Date(conn.lastSeenMs).toISOString() }).catch((err) => log.error({ err, stationId }, 'marking station offline failed'));
-      bus.publish({ type: 'StationDisconnected', stationId, at, receivedAt: at, reason: closeReason(code, reason) });
-    });
-    void (async () => {
+    const attached = (async () => {
       if (known) await repo.updateStation(stationId, { online: 1, protocol, last_seen_at: conn.connectedAt });
       log.info({ stationId, protocol, remoteAddress: hs.remoteAddress, securityProfile, accepted: conn.accepted }, 'station connected');
       bus.publish({ type: 'StationConnected', stationId, at: conn.connectedAt, receivedAt: conn.connectedAt, protocol, remoteAddress: hs.remoteAddress, securityProfile });
-    })().catch((err) => {
+    })().catch((err: unknown) => {
       log.error({ err, stationId }, 'attaching a station connection failed');
       void socket.close(1011, 'internal error');
     });
+    void socket.closed.then(async ({ code, reason }) => {
+      sockets.delete(socket);
+      if (conn.replaced || connections.get(stationId) !== conn) return;
+      connections.delete(stationId);
+      // A station that leaves at once (or whose store is slow) must not be announced gone before it was announced
+      // connected, nor marked online after it was marked offline: the disconnect waits for the attach.
+      await attached;
+      // It came back meanwhile: the new connection's own events and row stand.
+      if (connections.has(stationId)) return;
+      const at = iso();
+      log.info({ stationId, code, reason }, 'station disconnected');
+      if (known) void repo.updateStation(stationId, { online: 0, last_seen_at: new Date(conn.lastSeenMs).toISOString() }).catch((err: unknown) => log.error({ err, stationId }, 'marking station offline failed'));
+      bus.publish({ type: 'StationDisconnected', stationId, at, receivedAt: at, reason: closeReason(code, reason) });
+    }).catch((err: unknown) => log.error({ err, stationId }, 'detaching a station connection failed'));
   }
 
   function hooksFor(conn: Connection): SocketHooks {

@@ -48,6 +48,8 @@ const CALL = 2;
 const CALLRESULT = 3;
 const CALLERROR = 4;
 const OPEN = 1;
+/** Frames to a station not yet taken by it (ws's bufferedAmount) beyond which the connection is dropped. */
+export const maxUnreadBytes = 1024 * 1024;
 
 export class StationSocket {
   readonly protocol: ProtocolVersion;
@@ -107,16 +109,24 @@ export class StationSocket {
   /** Calls the station; resolves with its validated response, rejects with RpcError (its CALLERROR) or CallError. */
   call(action: string, payload: unknown, timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
+      // Starts the call, or fails it at once (closed, invalid); never throws, and never starts the next one itself:
+      // #next does, in a loop, so a queue of failing calls cannot grow the stack.
       const start = () => {
-        if (!this.#open) return reject(new CallError('closed', 'the station is not connected'));
+        // Closing counts as closed: a call sent now would be dropped and wait out its timeout (a replaced connection).
+        if (this.#ws.readyState !== OPEN) return reject(new CallError('closed', 'the station is not connected'));
         const verdict = this.#schemas.check(action, 'req', payload);
         if (verdict !== null) {
           const why = verdict === 'unknown' ? `${action} is not an OCPP ${this.protocol} message` : schemaError(action, verdict).message;
           if (verdict !== 'unknown') this.#hooks.invalid('our call', action, schemaError(action, verdict));
-          reject(new CallError('invalid-call', `${action} would not be valid ${this.protocol}: ${why}`));
-          return this.#next();
+          return reject(new CallError('invalid-call', `${action} would not be valid ${this.protocol}: ${why}`));
         }
         const id = randomUUID();
+        let text: string;
+        try {
+          text = JSON.stringify([CALL, id, action, payload]);
+        } catch (err) {
+          return reject(new CallError('invalid-call', `${action} cannot be written as JSON: ${(err as Error).message}`));
+        }
         const timer = setTimeout(() => {
           if (this.#pending?.id !== id) return;
           this.#pending = null;
@@ -124,7 +134,7 @@ export class StationSocket {
           this.#next();
         }, timeoutMs);
         this.#pending = { id, action, resolve, reject, timer };
-        this.#send(JSON.stringify([CALL, id, action, payload]));
+        this.#send(text);
       };
       if (this.#pending || this.#waiting.length > 0) this.#waiting.push(start);
       else start();
@@ -133,8 +143,7 @@ export class StationSocket {
 
   /** Closes with a close frame; resolves when the socket is closed. */
   close(code: number, reason: string): Promise<{ code: number; reason: string }> {
-    // A close reason has at most 123 bytes (RFC 6455 5.5: control frames carry 125, two are the code).
-    if (this.#open) this.#ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    if (this.#open) this.#ws.close(code, fitCloseReason(reason));
     return this.#closed;
   }
 
@@ -154,13 +163,22 @@ export class StationSocket {
     this.#ws.ping();
   }
 
+  /** Starts waiting calls until one is in flight (or none is left). */
   #next(): void {
-    const start = this.#waiting.shift();
-    if (start) start();
+    while (this.#pending === null) {
+      const start = this.#waiting.shift();
+      if (!start) return;
+      start();
+    }
   }
 
   #send(text: string): void {
     if (this.#ws.readyState !== OPEN) return;
+    if (this.#ws.bufferedAmount > maxUnreadBytes) {
+      // A station that sends calls but does not read the answers would have us buffer them without end.
+      this.#hooks.socketError(new Error(`the station left over ${maxUnreadBytes} bytes unread; connection dropped`));
+      return this.#ws.terminate();
+    }
     this.#ws.send(text);
     this.#hooks.frame('out', text);
   }
@@ -196,13 +214,14 @@ export class StationSocket {
     }
     if (this.#answering.has(id)) {
       this.#hooks.badFrame(text, 'message id already in use', true);
-      return this.#sendError(id, new RpcError('RpcFrameworkError', `already answering a call with message id ${id}`));
+      return this.#sendError(id, new RpcError('RpcFrameworkError', `already answering a call with message id ${id.slice(0, 64)}`));
     }
     const handler = this.#handlers.get(action);
-    if (!handler) return this.#sendError(id, new RpcError('NotImplemented', `${action} is not a message this central system handles in ${this.protocol}`));
+    // An unknown action is named back only in part: the station chose its length.
+    if (!handler) return this.#sendError(id, new RpcError('NotImplemented', `${action.slice(0, 64)} is not a message this central system handles in ${this.protocol}`));
     const verdict = this.#schemas.check(action, 'req', payload);
     if (verdict !== null) {
-      if (verdict === 'unknown') return this.#sendError(id, new RpcError('NotImplemented', `${action} is not an OCPP ${this.protocol} message`));
+      if (verdict === 'unknown') return this.#sendError(id, new RpcError('NotImplemented', `${action.slice(0, 64)} is not an OCPP ${this.protocol} message`));
       const err = schemaError(action, verdict);
       this.#hooks.invalid('station call', action, err);
       return this.#sendError(id, err);
@@ -216,9 +235,22 @@ export class StationSocket {
     if (!(result instanceof Promise)) return this.#answer(id, action, result);
     this.#answering.add(id);
     result.then(
-      (value) => { this.#answering.delete(id); this.#answer(id, action, value); },
-      (err) => { this.#answering.delete(id); this.#fail(id, action, err); },
+      (value) => { this.#answering.delete(id); this.#settled(id, action, value, false); },
+      (err) => { this.#answering.delete(id); this.#settled(id, action, err, true); },
     );
+  }
+
+  /**
+   * A promised answer, once its handler settled (perhaps after the station left: #send then sends nothing). Nothing
+   * here may throw: the throw would reject a promise nobody awaits.
+   */
+  #settled(id: string, action: string, outcome: unknown, failed: boolean): void {
+    try {
+      if (failed) this.#fail(id, action, outcome);
+      else this.#answer(id, action, outcome);
+    } catch (err) {
+      this.#hooks.failed(action, err);
+    }
   }
 
   #answer(id: string, action: string, result: unknown): void {
@@ -227,7 +259,15 @@ export class StationSocket {
       this.#hooks.invalid('our response', action, verdict === 'unknown' ? new RpcError('ProtocolError', 'no response schema') : schemaError(action, verdict));
       return this.#sendError(id, internalError());
     }
-    this.#send(JSON.stringify([CALLRESULT, id, result]));
+    let text: string;
+    try {
+      text = JSON.stringify([CALLRESULT, id, result]);
+    } catch (err) {
+      // Valid by its schema and still not JSON (a BigInt, a cycle): our bug, and the station still gets its answer.
+      this.#hooks.failed(action, err);
+      return this.#sendError(id, internalError());
+    }
+    this.#send(text);
   }
 
   #fail(id: string, action: string, err: unknown): void {
@@ -237,7 +277,15 @@ export class StationSocket {
   }
 
   #sendError(id: string, err: RpcError): void {
-    this.#send(JSON.stringify([CALLERROR, id, spell(err.code, this.protocol), err.message, err.details]));
+    const code = spell(err.code, this.protocol);
+    let text: string;
+    try {
+      text = JSON.stringify([CALLERROR, id, code, err.message, err.details]);
+    } catch {
+      // Details that are not JSON (a handler's RpcError with a BigInt or a cycle in them) are left out.
+      text = JSON.stringify([CALLERROR, id, code, err.message, {}]);
+    }
+    this.#send(text);
   }
 
   #onResult(text: string, id: string, payload: unknown): void {
@@ -269,4 +317,17 @@ export class StationSocket {
     clearTimeout(call.timer);
     this.#pending = null;
   }
+}
+
+/**
+ * A close reason as RFC 6455 (5.5) allows it: at most 123 bytes of UTF-8 (control frames carry 125, two are the
+ * code), cut before a character rather than inside one (ws throws on a longer reason, and a cut character would
+ * decode as a 3-byte replacement character).
+ */
+function fitCloseReason(reason: string): string {
+  const bytes = Buffer.from(reason);
+  if (bytes.length <= 123) return reason;
+  let end = 123;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // back to the first byte of the character cut
+  return bytes.subarray(0, end).toString();
 }
