@@ -8,6 +8,10 @@
  * `stats.exchangesNotLogged`).
  */
 export const periodicLogIntervalMs = 60_000;
+/** Connectors (EVSEs) per connection whose periodic traffic is thinned out; beyond that, everything is logged. */
+const maxTrackedConnectors = 64;
+/** A StatusNotification payload longer than this is not one a charger sends repeatedly: logged, not remembered. */
+const maxStatusChars = 1024;
 
 export interface FrameLog {
   inbound(frame: string): void;
@@ -95,8 +99,10 @@ export function frameLog(protocol: 'ocpp1.6' | 'ocpp2.0.1', write: Write, onSkip
     switch (action) {
       case 'Heartbeat':
         return heartbeatKey;
-      case 'MeterValues':
-        return meterKey(numberAfter(frame, meterConnectorField));
+      case 'MeterValues': {
+        const key = meterKey(numberAfter(frame, meterConnectorField));
+        return lastLoggedMs.has(key) || lastLoggedMs.size < 2 * maxTrackedConnectors ? key : null;
+      }
       case 'TransactionEvent':
         return frame.includes('"eventType":"Updated"') && frame.includes('"triggerReason":"MeterValuePeriodic"') ? transactionEventKey : null;
       case 'StatusNotification': {
@@ -104,9 +110,13 @@ export function frameLog(protocol: 'ocpp1.6' | 'ocpp2.0.1', write: Write, onSkip
         // frames name no EVSE: no need to search them for one.
         const connector = numberAfter(frame, '"connectorId"');
         const connectorKey = protocol === 'ocpp1.6' ? connector : (numberAfter(frame, '"evseId"') + 1) * 1_000_000 + connector;
+        // Frames are read before validation: an odd one (huge, or naming ever new connectors) is logged, not tracked,
+        // so a station cannot grow this memo without end.
+        if (frame.length - payloadAt > maxStatusChars) return null;
         const status = withoutTimestamp(frame.slice(payloadAt));
         const key = statusKey(connectorKey);
         if (lastStatus.get(connectorKey) === status) return key;
+        if (lastStatus.size >= maxTrackedConnectors && !lastStatus.has(connectorKey)) return null;
         // A change is always logged, and is the example of its repeats for the next minute.
         lastStatus.set(connectorKey, status);
         lastLoggedMs.set(key, nowMs());

@@ -86,3 +86,22 @@ test('the frame log reads calls written compactly or with spaces; a held periodi
   ]);
   assert.equal(skipped, 1);
 });
+
+test('the frame log remembers a bounded number of connectors: a station naming ever new ones gets them logged, not memorised', () => {
+  const rows: string[] = [];
+  let skipped = 0;
+  const log = frameLog('ocpp1.6', (direction, frame) => rows.push(`${direction} ${frame}`), () => { skipped++; }, () => 0, () => '1970-01-01T00:00:00.000Z');
+  const status = (id: number, connector: number) => `[2,"${id}","StatusNotification",{"connectorId":${connector},"errorCode":"NoError","status":"Available","timestamp":"t${id}"}]`;
+  // 10,000 connectors, each reported twice: the first 64 are remembered (their repeat skipped), the rest always logged.
+  let id = 0;
+  for (let connector = 0; connector < 10_000; connector++) {
+    for (let k = 0; k < 2; k++) { id++; log.inbound(status(id, connector)); log.outbound(`[3,"${id}",{}]`); }
+  }
+  assert.equal(skipped, 64);
+  assert.equal(rows.length, 2 * (20_000 - 64));
+  // A huge payload (an invalid frame is read before validation) is logged and never kept as a connector's status.
+  const huge = `[2,"big","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available","info":"${'x'.repeat(200_000)}"}]`;
+  log.inbound(huge);
+  log.outbound('[4,"big","FormationViolation","",{}]');
+  assert.equal(rows.at(-2), `in ${huge}`);
+});
