@@ -4,6 +4,7 @@ import { bootCharger, nextFrame, rawSocket } from '../helpers/charger.ts';
 import { spell } from '../../src/ocpp/rpc.ts';
 import { onBothStores, sleep, startOcppServer, waitFor, type OcppTestServer } from './helpers.ts';
 import { bootCharger201, txEvent } from './v201.ts';
+import { rng as seeded } from '../../bench/planner/random.ts';
 
 /**
  * A bounded, seeded fuzz of the OCPP-J layer over real WebSockets: mutated frames of each version go to the real
@@ -55,19 +56,11 @@ const templates: Record<string, [string, unknown][]> = {
   ],
 };
 
-/** mulberry32: small, fast, seeded. */
+/** The project's seeded PRNG (bench/planner/random.ts) with the shorthands a fuzzer wants. */
 function prng(s: number) {
-  let a = s >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-  return { next, int, pick, chance: (p: number) => next() < p };
+  const r = seeded(s);
+  const int = (n: number) => r.int(0, n - 1);
+  return { next: r.next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]!, chance: (p: number) => r.next() < p };
 }
 type Rng = ReturnType<typeof prng>;
 
