@@ -18,12 +18,11 @@ export type Verdict = null | SchemaErrors | 'unknown';
 
 export interface MessageSchemas {
   readonly protocol: ProtocolVersion;
-  has(action: string): boolean;
   check(action: string, direction: Direction, payload: unknown): Verdict;
 }
 
 // ajv-formats is CommonJS with a default export; under Node's ESM interop that default sits one level down.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+export const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
 function load(protocol: ProtocolVersion): MessageSchemas {
   const schemas = require(files[protocol]) as { $id: string }[];
@@ -58,7 +57,6 @@ function load(protocol: ProtocolVersion): MessageSchemas {
   };
   return {
     protocol,
-    has: (action) => byId.has(`urn:${action}.req`),
     check(action, direction, payload) {
       const fn = validator(action, direction);
       if (!fn) return 'unknown';

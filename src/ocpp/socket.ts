@@ -91,7 +91,7 @@ export class StationSocket {
           this.#pending = null;
         }
         // Waiting calls start, find the socket closed, and fail with the same reason.
-        for (const start of this.#waiting.splice(0)) start();
+        this.#next();
         resolve({ code, reason: reason.toString() });
       });
     });
@@ -115,10 +115,11 @@ export class StationSocket {
         // Closing counts as closed: a call sent now would be dropped and wait out its timeout (a replaced connection).
         if (this.#ws.readyState !== OPEN) return reject(new CallError('closed', 'the station is not connected'));
         const verdict = this.#schemas.check(action, 'req', payload);
+        if (verdict === 'unknown') return reject(new CallError('invalid-call', `${action} is not an OCPP ${this.protocol} message`));
         if (verdict !== null) {
-          const why = verdict === 'unknown' ? `${action} is not an OCPP ${this.protocol} message` : schemaError(action, verdict).message;
-          if (verdict !== 'unknown') this.#hooks.invalid('our call', action, schemaError(action, verdict));
-          return reject(new CallError('invalid-call', `${action} would not be valid ${this.protocol}: ${why}`));
+          const err = schemaError(action, verdict);
+          this.#hooks.invalid('our call', action, err);
+          return reject(new CallError('invalid-call', `${action} would not be valid ${this.protocol}: ${err.message}`));
         }
         const id = randomUUID();
         let text: string;
