@@ -548,6 +548,14 @@ export class ArrivalScenarios {
   }
 }
 
+/** The data's first day, when the site has no metered history at all (voltyardPolicy). */
+interface ColdStart {
+  readonly firstPriceStepMs: number;
+  readonly dayEndMs: number;
+}
+/** Share of the limit the first day's sessions need before a site with no history assumes its limit binds. */
+const coldStartShare = 0.75;
+
 /**
  * With firm departures Voltyard plans on events, like the control loop: an arrival, a departure, or a vehicle that has
  * drawn what it was believed to need and still draws; between events it follows its plan (re-planning every slot
@@ -555,11 +563,14 @@ export class ArrivalScenarios {
  * so the planner's own policy delivers them as early as the limits allow, and it re-plans every slot, since who is
  * most at risk changes as the clock runs.
  *
- * `noHistoryUntilMs`: a site with no metered history at all cannot know whether its month will reach the limit; until
+ * `coldStart`: a site with no metered history at all cannot know whether its month will reach the limit; until
  * its first price step it assumes it will (expectedPeakKw = the limit: deliver now). Within one price period
  * delivering now costs no more energy than later, and holding a night's vehicle to a few kW against a demand charge
  * only bets that the morning will be quiet (May 2019, 30 kW: a 44 kWh session from 01:18, held to 3 kW, could not be
- * served once the site filled at 09:00).
+ * served once the site filled at 09:00). For the rest of that first day it assumes the same once the sessions here
+ * already need `coldStartShare` of the limit: with nothing known of who else comes, a site that full is taken to be
+ * one the day's arrivals will fill (2019-05-01, 30 kW: the plans held 26.4 kW, all the sessions here needed, from
+ * 08:45 to 10:15 while 14 more vehicles arrived, and 6 kWh could not be delivered once the site was full).
  *
  * `reserve`: the power later arrivals drew on a busy day of the site's history, kept free in every plan (reserveKw).
  *
@@ -570,11 +581,14 @@ export class ArrivalScenarios {
  * sessions here needed 35.7 and the day, known in full from there, 37.4.
  */
 function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean, earlyShare: number, expectedPeakKw = 0, forecast?: ArrivalForecast,
-  noHistoryUntilMs = Number.NEGATIVE_INFINITY, reserve?: ArrivalReserve, scenarios?: ArrivalScenarios): Policy {
+  coldStart?: ColdStart, reserve?: ArrivalReserve, scenarios?: ArrivalScenarios): Policy {
   let previous: Plan | undefined;
+  /** Cold start: the first day's plans have needed coldStartShare of the limit (from then on, for the rest of that day). */
+  let limitBinds = false;
   let previousIds: string[] = [];
   let believedKwh: number[] = [];
   let offset = 0;
+  const assumesLimit = (nowMs: number) => coldStart !== undefined && (nowMs < coldStart.firstPriceStepMs || (limitBinds && nowMs < coldStart.dayEndMs));
   return (live, nowMs, believed, limitKw, _slotH, peakSoFarKw, event) => {
     const sameSessions = previousIds.length === live.length && live.every((l, k) => l.truth.id === previousIds[k]);
     const drawnOut = live.some((l, k) => l.got >= believedKwh[k] - 1e-6);
@@ -596,10 +610,14 @@ function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean,
       chargers: [...live.map((_, k) => ({ id: `evse-${k}`, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: evseKw })),
         ...expected.map((e) => ({ id: e.session.chargerId, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: e.maxPowerKw }))],
       sessions: [...sessions, ...expected.map((e) => e.session)], tariff, peakSoFarKw, ...(reserve ? { reserveKw: reserve.steps(nowMs) } : {}),
-      expectedPeakKw: nowMs < noHistoryUntilMs ? limitKw : expectedPeakKw, policy: { unannouncedArrivals: true, earlyShare },
+      expectedPeakKw: assumesLimit(nowMs) ? limitKw : expectedPeakKw, policy: { unannouncedArrivals: true, earlyShare },
     };
     previous = plan(snapshot, nowMs, previous ? { previous } : {});
-    if (scenarios && expected.length > 0 && previous.peakKw > peakSoFarKw + 0.05 && nowMs >= noHistoryUntilMs) {
+    if (coldStart && !assumesLimit(nowMs) && nowMs < coldStart.dayEndMs && previous.peakKw >= coldStartShare * limitKw) {
+      limitBinds = true;
+      previous = plan({ ...snapshot, expectedPeakKw: limitKw }, nowMs);
+    }
+    if (scenarios && expected.length > 0 && previous.peakKw > peakSoFarKw + 0.05 && !assumesLimit(nowMs)) {
       const here: DepotSnapshot = { ...snapshot, chargers: snapshot.chargers.slice(0, live.length), sessions, reserveKw: undefined };
       const ceilingKw = scenarios.peakKw(here, nowMs, slotMinutes * 60_000);
       if (ceilingKw !== undefined && previous.peakKw > ceilingKw + 0.05) {
@@ -705,11 +723,13 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
   const learned = o.learning ? () => new StayLearner(all) : undefined;
   const baselineLearned = o.baselinesLearn ? () => new StayLearner(all) : undefined;
   const arriving = (fromMs: number, toMs: number) => all.filter((s) => s.arrivalMs >= fromMs && s.arrivalMs < toMs);
-  // The site's first price step: until then it has no history at all (see voltyardPolicy).
+  // The site's first day and first price step: until then it has no history at all (see voltyardPolicy).
   const toLocal = localTimeIn(timeZone);
-  let noHistoryUntilMs = dataFromMs;
+  let firstPriceStepMs = dataFromMs, dayEndMs = dataFromMs;
   const firstPrice = priceAtLocal(tariff, toLocal(dataFromMs));
-  while (priceAtLocal(tariff, toLocal(noHistoryUntilMs)) === firstPrice && noHistoryUntilMs < dataFromMs + 86_400_000) noHistoryUntilMs += slotMs;
+  while (priceAtLocal(tariff, toLocal(firstPriceStepMs)) === firstPrice && firstPriceStepMs < dataFromMs + 86_400_000) firstPriceStepMs += slotMs;
+  while (toLocal(dayEndMs).day === toLocal(dataFromMs).day) dayEndMs += slotMs;
+  const coldStart: ColdStart = { firstPriceStepMs, dayEndMs };
   const startedMs = performance.now();
   console.log(`\nACN-Caltech online replay, ${o.windows.length === 1 ? 'one window' : 'month by month'} (${o.windows.map((w) => w.label).join(', ')}): each window a separate ` +
     `online replay with its own billing month (SCE TOU-EV-4, demand charge on that window's peak); ${evseKw} kW EVSEs, ${o.slotMinutes}-min slots. Size: ${acnUsage}`);
@@ -741,7 +761,7 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
           const before = arriving(fromMs, w.fromMs);
           if (before.length > 0) {
             historyKw = replay(before, fromMs, w.fromMs, o, limitKw, tariff,
-              voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, 0, undefined, fromMs <= dataFromMs ? noHistoryUntilMs : undefined), perfect, learned).peakKw;
+              voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, 0, undefined, fromMs <= dataFromMs ? coldStart : undefined), perfect, learned).peakKw;
           }
         }
         // Expected arrivals only where the site's history says it runs below its limit: at the limit the peak is paid
@@ -750,7 +770,7 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
         const reserve = o.reserveQuantile !== undefined && historyKw < limitKw - 0.01 ? new ArrivalReserve(all, slotMs, o.reserveQuantile) : undefined;
         const scenarios = o.forecast && o.scenarioQuantile !== undefined && historyKw < limitKw - 0.01 ? new ArrivalScenarios(all, o.scenarioQuantile) : undefined;
         const results = [
-          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, historyKw, forecast, w.fromMs <= dataFromMs ? noHistoryUntilMs : undefined, reserve, scenarios), perfect, learned),
+          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, historyKw, forecast, w.fromMs <= dataFromMs ? coldStart : undefined, reserve, scenarios), perfect, learned),
           replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('laxity'), perfect, baselineLearned),
           replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('deadline'), perfect, baselineLearned),
           offline(sessions, w.fromMs, w.toMs, o, limitKw, tariff, highs),
