@@ -20,11 +20,7 @@ const ocpp201Share = process.argv.includes('--ocpp201-share') ? Number(process.a
 if (!(ocpp201Share >= 0 && ocpp201Share <= 1)) throw new Error('--ocpp201-share must be a number from 0 to 1');
 const meterIntervalS = arg('meter-interval', 300);
 const file = path.join(import.meta.dirname, '../scenarios/reference-depot.json');
-const raw = JSON.parse(readFileSync(file, 'utf8')) as { vehicles: { dcMaxPowerKw: number; taper?: unknown }[] };
-// The vans' DC charge curve, as their fleet manager knows it and the simulated batteries follow it (src/sim/battery.ts:
-// full power to 80 %, a tenth at 100 %): a planner told no taper plans DC power the batteries refuse near full, and
-// vans leave short (56/60 ready). The same as test/control/reference-night.test.ts.
-for (const v of raw.vehicles) v.taper ??= [{ socPercent: 80, maxPowerKw: v.dcMaxPowerKw }, { socPercent: 100, maxPowerKw: v.dcMaxPowerKw * 0.1 }];
+const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
 const scenario = parseScenario(raw);
 const logger = createLogger('error');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -1,9 +1,19 @@
 import type { DepotFleet, Departure } from '../fleet/depots.ts';
-import type { DepotSnapshot, SessionSpec, LoadForecastStep } from '../planner/types.ts';
+import type { DepotSnapshot, SessionSpec, LoadForecastStep, TaperPoint } from '../planner/types.ts';
 
 /**
  * Live state + configuration -> the planner's snapshot. Pure: `nowMs` comes in, nothing is read.
  */
+
+/**
+ * The charge curve planned for a vehicle: its fleet record's, or, where none is declared, full DC power to 80 % SoC
+ * falling to a tenth of it at 100 %, as traction batteries do. Planning a flat curve to full plans DC power a nearly
+ * full battery refuses, and the control loop sees it too late to recover (bench:sim: 4 of 60 vans left short). A curve
+ * slower than the vehicle's real one only makes the plan start it earlier.
+ */
+export function chargeCurve(vehicle: { readonly taper: readonly TaperPoint[] | null; readonly dcMaxPowerKw: number }): readonly TaperPoint[] {
+  return vehicle.taper ?? [{ socPercent: 80, maxPowerKw: vehicle.dcMaxPowerKw }, { socPercent: 100, maxPowerKw: vehicle.dcMaxPowerKw * 0.1 }];
+}
 
 export interface LiveSession {
   readonly chargerId: string;
@@ -122,7 +132,7 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
           ? { energyNeededKwh: Math.max(0, departure.energyNeededKwh / eff - delivered) }
           : { battery: { capacityKwh: vehicle.batteryKwh / eff, socPercent, targetSocPercent: departure.targetSocPercent } }),
         vehicleMaxPowerKw: charger.kind === 'AC' ? vehicle.acMaxPowerKw : vehicle.dcMaxPowerKw,
-        ...(vehicle.taper ? { taper: vehicle.taper } : {}),
+        taper: chargeCurve(vehicle),
         priority: departure.priority + (override?.priorityBoost ?? 0),
         departureEstimated: departure.estimated || overdue || override?.departureMs !== undefined,
       };
@@ -169,7 +179,7 @@ export function buildSnapshot(fleet: DepotFleet, view: LiveView, nowMs: number, 
         ? { energyNeededKwh: d.energyNeededKwh / ((view.efficiency?.get(d.vehicleId)) ?? defaultEfficiency) }
         : { battery: { capacityKwh: vehicle.batteryKwh / ((view.efficiency?.get(d.vehicleId)) ?? defaultEfficiency), socPercent: d.arrivalSocPercent ?? 20, targetSocPercent: d.targetSocPercent } }),
       vehicleMaxPowerKw: charger.kind === 'AC' ? vehicle.acMaxPowerKw : vehicle.dcMaxPowerKw,
-      ...(vehicle.taper ? { taper: vehicle.taper } : {}),
+      taper: chargeCurve(vehicle),
       priority: d.priority, departureEstimated: d.estimated,
     });
     busyUntil.set(charger.id, d.departureMs);

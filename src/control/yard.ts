@@ -4,7 +4,7 @@ import { connectorTypes, defaultConnectorType, type ConnectorType } from '../fle
 import { PlannerInputError, type Plan } from '../planner/index.ts';
 import { defaultPolicy } from '../planner/problem.ts';
 import { bayFor, defaultMovePolicy, planYard, type Bay, type YardCharger, type YardPlan, type YardSnapshot, type YardVehicle } from '../planner/yard/index.ts';
-import { buildSnapshot, defaultEfficiency, nextDeparture, type LiveSession, type LiveView, type UncontrolledLoad } from './snapshot.ts';
+import { buildSnapshot, chargeCurve, defaultEfficiency, nextDeparture, type LiveSession, type LiveView, type UncontrolledLoad } from './snapshot.ts';
 import type { TaskSync, YardTaskRow, YardTaskStore } from './yard-tasks.ts';
 
 /**
@@ -134,7 +134,7 @@ export function buildYardSnapshot(fleet: DepotFleet, view: LiveView, nowMs: numb
       id: v.vehicleId, location: inLot ? { kind: 'lot' } : { kind: 'expected', arrivalMs: d.arrivalMs! },
       departureMs: override?.departureMs ?? d.departureMs, ...need,
       connectorTypes: [...(v.connectorTypes ?? connectorTypes)], acMaxPowerKw: v.acMaxPowerKw, dcMaxPowerKw: v.dcMaxPowerKw,
-      ...(v.taper ? { taper: v.taper } : {}), priority: d.priority + (override?.priorityBoost ?? 0),
+      taper: chargeCurve(v), priority: d.priority + (override?.priorityBoost ?? 0),
       departureEstimated: d.estimated || override?.departureMs !== undefined,
       ...(planned && bayType.has(planned) ? { plannedBayId: planned } : {}),
     });

@@ -8,9 +8,8 @@ import { runScenario } from '../../src/sim/run.ts';
 import { importInto } from './helpers.ts';
 
 const raw = JSON.parse(readFileSync(new URL('../../scenarios/reference-depot.json', import.meta.url), 'utf8'));
-// The vans' DC charge curve, as their fleet manager knows it: full power to 80 %, falling to a tenth at 100 % (the
-// simulated batteries follow exactly this curve, so the planner is told the truth).
-for (const v of raw.vehicles) v.taper = [{ socPercent: 80, maxPowerKw: v.dcMaxPowerKw }, { socPercent: 100, maxPowerKw: v.dcMaxPowerKw * 0.1 }];
+// The fleet declares no charge curves: the control loop plans its default knee (chargeCurve), and the simulated
+// batteries taper from 80 % too.
 // The 12 vans of the 05:30 run (priority 1) take turns on the DC bays.
 const early = new Set(raw.sessions.filter((s: { priority?: number }) => s.priority === 1).map((s: { id: string }) => s.id));
 

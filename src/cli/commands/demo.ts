@@ -30,14 +30,6 @@ const usage = [
   '  --data-dir DIR   keep the demo\'s data here (default: a new temporary directory)',
 ].join('\n');
 
-/**
- * The vans' DC charge curve as their fleet manager would enter it: full power to 80 %, a tenth of it at 100 %. The
- * simulated batteries follow this knee; telling the planner makes the demo honest rather than lucky.
- */
-export function withKneeTaper(raw: { vehicles?: { dcMaxPowerKw: number; taper?: unknown }[] }): void {
-  for (const v of raw.vehicles ?? []) v.taper ??= [{ socPercent: 80, maxPowerKw: v.dcMaxPowerKw }, { socPercent: 100, maxPowerKw: v.dcMaxPowerKw * 0.1 }];
-}
-
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'a simulated depot night with Voltyard in control and the dashboard open, against uncontrolled charging',
@@ -52,7 +44,6 @@ export const demoCommand: Command = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer from 0 to 65535');
     const file = String(flags.get('scenario') ?? referenceDepot);
     const raw = JSON.parse(await readFile(file, 'utf8'));
-    withKneeTaper(raw);
     const scenario = parseScenario(raw);
     const dataDir = path.resolve(String(flags.get('data-dir') ?? mkdtempSync(path.join(tmpdir(), 'voltyard-demo-'))));
     const logger = createLogger('warn');
