@@ -559,7 +559,8 @@ const coldStartShare = 0.75;
 /**
  * With firm departures Voltyard plans on events, like the control loop: an arrival, a departure, or a vehicle that has
  * drawn what it was believed to need and still draws; between events it follows its plan (re-planning every slot
- * re-opens every deferral and lets energy drift later, raising the peak). Declared departures are marked as estimates,
+ * re-opens every deferral and lets energy drift later, raising the peak) until the month's peak reaches the limit,
+ * when nothing is deferred any more and it re-plans every slot. Declared departures are marked as estimates,
  * so the planner's own policy delivers them as early as the limits allow, and it re-plans every slot, since who is
  * most at risk changes as the clock runs.
  *
@@ -592,7 +593,10 @@ function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean,
   return (live, nowMs, believed, limitKw, _slotH, peakSoFarKw, event) => {
     const sameSessions = previousIds.length === live.length && live.every((l, k) => l.truth.id === previousIds[k]);
     const drawnOut = live.some((l, k) => l.got >= believedKwh[k] - 1e-6);
-    if (!estimated && !event && !drawnOut && previous && sameSessions && offset + 1 < previous.slotStartsMs.length - 1) {
+    // At the limit the plan is the now-first tier, least laxity first; who is most at risk changes as the clock runs
+    // (a vehicle not charging loses laxity), so it re-plans every slot then, as with declared departures.
+    const atLimit = peakSoFarKw >= limitKw - 0.01;
+    if (!estimated && !atLimit && !event && !drawnOut && previous && sameSessions && offset + 1 < previous.slotStartsMs.length - 1) {
       offset++;
       return { kw: previous.sessions.slice(0, live.length).map((s) => s.powerKw[offset] ?? 0), planned: false };
     }
@@ -818,7 +822,7 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
       const perMonth = `; windows above/tied/below: ${monthsAbove}/${monthsTied}/${mine.length - monthsAbove - monthsTied}`;
       // Where least laxity first already delivers all demand, nobody can be above it: a tie there is reported as such.
       const tie = llf.energyPercent >= 99.995 && ours.energyPercent >= 99.995;
-      checks.push([`${run}, ${limitKw} kW: energy above least laxity first (${ours.energyPercent.toFixed(2)} vs ${llf.energyPercent.toFixed(2)} %${tie ? ', tie: both deliver all demand' : ''}${perMonth})`,
+      checks.push([`${run}, ${limitKw} kW: energy above least laxity first (${ours.energyPercent.toFixed(3)} vs ${llf.energyPercent.toFixed(3)} %${tie ? ', tie: both deliver all demand' : ''}${perMonth})`,
         ours.energyPercent > llf.energyPercent + 1e-9 || tie]);
       if (perfect) {
         checks.push([`${run}, ${limitKw} kW: energy within 1 pp of the offline optimum (${(best.energyPercent - ours.energyPercent).toFixed(2)} pp below)`,
