@@ -11,6 +11,7 @@ import type { ProtocolVersion } from '../bus/events.ts';
 import type { TokenRegistry } from '../fleet/tokens.ts';
 import type { OcppRepository } from './repository.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
+import { AuthThrottle } from './auth-throttle.ts';
 import { installV16, type VersionAdapter } from './v16/handlers.ts';
 import { installV201 } from './v201/handlers.ts';
 import { frameLog } from './message-log.ts';
@@ -64,6 +65,8 @@ export interface CentralSystemDeps {
 export interface OcppStats {
   connectionsAccepted: number;
   authFailures: number;
+  /** Password logins refused unchecked: their address failed too often (auth-throttle.ts). */
+  authThrottled: number;
   noSubprotocol: number;
   framesIn: number;
   framesOut: number;
@@ -103,6 +106,7 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
   /** Every open station socket, including one being replaced or one closed for want of a subprotocol. */
   const sockets = new Set<StationSocket>();
   const iso = isoClock(clock);
+  const throttle = new AuthThrottle();
   let accepting = true;
 
   const chosenProtocol = new WeakMap<IncomingMessage, string | false>();
@@ -133,8 +137,9 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
     const station = await repo.station(stationId);
     const fail = (reason: string): Admission => {
       stats.authFailures++;
+      throttle.failed(remoteAddress, clock.now());
       // The reason stays in our log; the station only learns 401.
-      log.warn({ stationId, remoteAddress, reason, failures: stats.authFailures }, 'station authentication failed');
+      log.warn({ stationId, remoteAddress, reason, failures: stats.authFailures, throttled: throttle.blocked(remoteAddress, clock.now()) }, 'station authentication failed');
       return { status: 401 };
     };
     if (station) {
@@ -146,7 +151,13 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
         if (certificate.commonName !== stationId) return fail(`client certificate names ${JSON.stringify(certificate.commonName)}, not the URL identity`);
       } else if (station.security_profile >= 1) {
         if (!password) return fail('no Basic-auth password (or user name not equal to the station id)');
+        if (throttle.blocked(remoteAddress, clock.now())) {
+          // Not logged per attempt: a client hammering us would fill the log instead.
+          stats.authThrottled++;
+          return { status: 401 };
+        }
         if (!station.password_hash || !await verifyPassword(password, station.password_hash)) return fail('wrong password');
+        throttle.succeeded(remoteAddress);
       }
       return { session: { stationId, securityProfile: station.security_profile, known: true, accepted: station.registration === 'accepted' } };
     }

@@ -197,3 +197,22 @@ test('a dead connection (no pong) is marked offline within two ping intervals', 
     await server.stop();
   }
 });
+
+test('password logins: an address that failed five times is refused unchecked for a minute; a station without a password is not', async () => {
+  const server = await startOcppServer({ unknownStations: 'reject' });
+  try {
+    assert.equal((await server.api('/api/stations/SECURE-02', { method: 'PUT', body: JSON.stringify({ securityProfile: 1, password }) })).status, 201);
+    assert.equal((await server.api('/api/stations/OPEN-02', { method: 'PUT', body: JSON.stringify({ securityProfile: 0 }) })).status, 201);
+    for (let k = 0; k < 5; k++) await assert.rejects(connectCharger(server.url, 'SECURE-02', { password: `wrong-password-000000${k}` }), /Unauthorized/);
+    // The right password from the same address now fails too: nothing is checked until the address has been quiet.
+    await assert.rejects(connectCharger(server.url, 'SECURE-02', { password }), /Unauthorized/);
+    const stats = await (await server.api('/api/ocpp/stats')).json();
+    assert.equal(stats.authFailures, 5);
+    assert.equal(stats.authThrottled, 1);
+    assert.equal(server.logs.find('station authentication failed').length, 5, 'a refused attempt is counted, not logged');
+    const open = await bootCharger(server.url, 'OPEN-02');
+    await open.close();
+  } finally {
+    await server.stop();
+  }
+});
