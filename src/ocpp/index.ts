@@ -77,7 +77,7 @@ export async function startOcpp(services: Services): Promise<Component> {
   const log = logger.child({ module: 'ocpp' });
   const repo = ocppRepository(store, log);
   const tokens = tokenRegistry(store);
-  const stats: OcppStats = { connectionsAccepted: 0, authFailures: 0, authThrottled: 0, noSubprotocol: 0, framesIn: 0, framesOut: 0, badFrames: 0, validationErrors: 0, replacedConnections: 0, exchangesNotLogged: 0 };
+  const stats: OcppStats = { connectionsAccepted: 0, authFailures: 0, authThrottled: 0, pendingRefused: 0, noSubprotocol: 0, framesIn: 0, framesOut: 0, badFrames: 0, validationErrors: 0, replacedConnections: 0, exchangesNotLogged: 0 };
   // Whatever was online when the last process stopped (or crashed) is offline until it connects to this one.
   await store.db.withTables<{ ocpp_stations: { online: number } }>().updateTable('ocpp_stations').set({ online: 0 }).where('online', '=', 1).execute();
 

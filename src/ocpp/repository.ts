@@ -10,6 +10,8 @@ export interface OcppRepository {
   station(id: string): Promise<StationRow | null>;
   stations(page: { limit: number; offset: number }): Promise<{ items: StationRow[]; total: number }>;
   createStation(row: Pick<StationRow, 'id' | 'registration' | 'security_profile' | 'password_hash' | 'created_at'>): Promise<void>;
+  /** Stations waiting for an operator (registration 'pending'). */
+  pendingStations(): Promise<number>;
   updateStation(id: string, patch: Partial<Omit<StationRow, 'id' | 'created_at'>>): Promise<void>;
   /** Heartbeats: last seen, written with the batched writes (on SQLite, by the writer thread). */
   touchStation(id: string, lastSeenAt: string): Promise<void>;
@@ -104,6 +106,10 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
         ...row, vendor: null, model: null, serial_number: null, firmware_version: null, protocol: null, online: 0,
         last_seen_at: null, last_boot_at: null, firmware_status: null, diagnostics_status: null,
       }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    },
+    async pendingStations() {
+      const { n } = await db.selectFrom('ocpp_stations').select((eb) => eb.fn.countAll<number>().as('n')).where('registration', '=', 'pending').executeTakeFirstOrThrow();
+      return Number(n);
     },
     async updateStation(id, patch) {
       if (Object.keys(patch).length === 0) return;

@@ -30,6 +30,12 @@ const identityPattern = /^[A-Za-z0-9*\-_=+|@.]{1,48}$/;
 /** Larger frames close the connection (WebSocket 1009): 1.6 Core messages are a few kB, a full GetConfiguration tens. */
 export const maxFrameBytes = 256 * 1024;
 
+/**
+ * Stations waiting for an operator at most: under the `pending` policy anyone who reaches the port can list a station,
+ * and without a cap a loop of made-up ids would grow the table and bury the real ones in the operator's list.
+ */
+export const maxPendingStations = 1000;
+
 /** What the admission decided about a station before its WebSocket opens. */
 interface Session {
   readonly stationId: string;
@@ -67,6 +73,8 @@ export interface OcppStats {
   authFailures: number;
   /** Password logins refused unchecked: their address failed too often (auth-throttle.ts). */
   authThrottled: number;
+  /** Unknown stations rejected because maxPendingStations were already waiting for an operator. */
+  pendingRefused: number;
   noSubprotocol: number;
   framesIn: number;
   framesOut: number;
@@ -107,6 +115,8 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
   const sockets = new Set<StationSocket>();
   const iso = isoClock(clock);
   const throttle = new AuthThrottle();
+  /** Whether the last unknown station found the pending list full: warned once per filling. */
+  let pendingFull = false;
   let accepting = true;
 
   const chosenProtocol = new WeakMap<IncomingMessage, string | false>();
@@ -163,6 +173,15 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
     }
     const policy = config.unknownStations;
     if (policy === 'reject') return { session: { stationId, securityProfile: 0, known: false, accepted: false } };
+    if (policy === 'pending') {
+      if (await repo.pendingStations() >= maxPendingStations) {
+        stats.pendingRefused++;
+        if (!pendingFull) log.warn({ stationId, remoteAddress, maxPendingStations }, 'too many stations waiting for an operator: unknown stations are rejected until some are registered or removed');
+        pendingFull = true;
+        return { session: { stationId, securityProfile: 0, known: false, accepted: false } };
+      }
+      pendingFull = false;
+    }
     // A pending station is listed under the strongest credential it showed: a trusted certificate naming it, a password, nothing.
     const provesIdentity = certificate.trusted && certificate.commonName === stationId;
     const profile = policy === 'accept' ? config.defaultSecurityProfile : provesIdentity && !password ? 3 : (password ? (tls ? 2 : 1) : 0);

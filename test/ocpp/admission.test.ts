@@ -5,7 +5,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bootCharger, closed, connectCharger, nextFrame, rawSocket, rpcClient } from '../helpers/charger.ts';
+import type { Kysely } from 'kysely';
 import { startOcppServer, waitFor } from './helpers.ts';
+import { maxPendingStations } from '../../src/ocpp/server.ts';
+import type { OcppTables } from '../../src/ocpp/migrations.ts';
 
 const bootParams = { chargePointVendor: 'V', chargePointModel: 'M' };
 const password = 'correct-horse-battery-staple';
@@ -212,6 +215,31 @@ test('password logins: an address that failed five times is refused unchecked fo
     assert.equal(server.logs.find('station authentication failed').length, 5, 'a refused attempt is counted, not logged');
     const open = await bootCharger(server.url, 'OPEN-02');
     await open.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test(`unknown stations: pending lists at most ${maxPendingStations}; past that, newcomers are rejected, counted and warned about once`, async () => {
+  const server = await startOcppServer({ unknownStations: 'pending' });
+  try {
+    const db = server.services.store.db as unknown as Kysely<OcppTables>;
+    const rows = Array.from({ length: maxPendingStations - 1 }, (_, k) => ({
+      id: `FLOOD-${k}`, registration: 'pending' as const, security_profile: 0, password_hash: null, created_at: new Date().toISOString(), vendor: null, model: null,
+      serial_number: null, firmware_version: null, protocol: null, online: 0, last_seen_at: null, last_boot_at: null, firmware_status: null, diagnostics_status: null,
+    }));
+    for (let k = 0; k < rows.length; k += 200) await db.insertInto('ocpp_stations').values(rows.slice(k, k + 200)).execute();
+    const last = await connectCharger(server.url, 'NEW-LAST');
+    assert.equal((await last.call<{ status: string }>('BootNotification', bootParams)).status, 'Pending', 'the last place on the list');
+    await last.close();
+    for (const id of ['NEW-OVER-1', 'NEW-OVER-2']) {
+      const cp = await connectCharger(server.url, id);
+      assert.equal((await cp.call<{ status: string }>('BootNotification', bootParams)).status, 'Rejected');
+      await cp.close();
+      assert.equal((await server.api(`/api/stations/${id}`)).status, 404, 'nothing stored');
+    }
+    assert.equal((await (await server.api('/api/ocpp/stats')).json()).pendingRefused, 2);
+    assert.equal(server.logs.find('too many stations waiting for an operator').length, 1);
   } finally {
     await server.stop();
   }
