@@ -199,8 +199,12 @@ export class StationSocket {
     if (!Array.isArray(message)) return this.#hooks.badFrame(text, 'not a JSON array', false);
     const type: unknown = message[0];
     const id: unknown = message[1];
-    if (typeof type !== 'number') return this.#hooks.badFrame(text, 'message type is not a number', false);
     if (typeof id !== 'string') return this.#hooks.badFrame(text, 'message id is not a string', false);
+    if (typeof type !== 'number') {
+      // ["2", id, ...]: most likely a call from a station that quotes numbers; answered, so it does not wait out its timeout.
+      this.#hooks.badFrame(text, 'message type is not a number', true);
+      return this.#sendError(id, new RpcError('RpcFrameworkError', 'the message type must be a number'));
+    }
     if (type === CALL) return this.#onCall(text, id, message[2], message[3]);
     if (type === CALLRESULT) return this.#onResult(text, id, message[2]);
     if (type === CALLERROR) return this.#onError(text, id, message[2], message[3], message[4]);

@@ -22,6 +22,9 @@ for (const [protocol, typeCode, frameworkCode] of [['ocpp1.6', 'NotSupported', '
       // A message type OCPP-J does not have, with a readable id: a CALLERROR in the version's spelling.
       ws.send(JSON.stringify([7, 'seven', 'Heartbeat', {}]));
       assert.deepEqual((await nextFrame(ws))?.slice(0, 3), [4, 'seven', typeCode]);
+      // A message type that is not a number, as a station quoting its numbers sends a call.
+      ws.send(JSON.stringify(['2', 'quoted', 'Heartbeat', {}]));
+      assert.deepEqual((await nextFrame(ws))?.slice(0, 3), [4, 'quoted', frameworkCode]);
 
       // Answers to calls we never made, and empty frames, are logged (or ignored) and dropped; no reply.
       for (const frame of [JSON.stringify([3, 'never-asked', {}]), JSON.stringify([4, 'never-asked', 'GenericError', '', {}]), '']) {
