@@ -146,13 +146,11 @@ export function ocppRepository(store: Store, logger: Logger): OcppRepository {
           .onConflict((oc) => oc.columns(['station_id', 'evse_id', 'connector_id']).doUpdateSet({ status: row.status, status_at: row.status_at })
             .where('ocpp_evse_connectors.status_at', '<=', row.status_at)))).changes,
       });
-      const withConnectors = async (o: StatusOutcome) => {
-        if (o !== 'changed') return { outcome: o, connectors: [] };
-        const connectors = await db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id).where('evse_id', '=', row.evse_id).orderBy('connector_id').execute();
-        return { outcome: o, connectors };
-      };
-      if (outcome instanceof Promise) return outcome.then(withConnectors);
-      return outcome === 'changed' ? withConnectors(outcome) : { outcome, connectors: [] };
+      // The EVSE's connectors only after a change: a repeat or a late status stays synchronous when it was cached.
+      const settle = (o: StatusOutcome): EvseStatusPut | Promise<EvseStatusPut> => o !== 'changed' ? { outcome: o, connectors: [] }
+        : db.selectFrom('ocpp_evse_connectors').selectAll().where('station_id', '=', row.station_id).where('evse_id', '=', row.evse_id)
+          .orderBy('connector_id').execute().then((connectors) => ({ outcome: o, connectors }));
+      return outcome instanceof Promise ? outcome.then(settle) : settle(outcome);
     },
 
     transaction: async (id) => (await db.selectFrom('ocpp_transactions').selectAll().where('id', '=', id).executeTakeFirst()) ?? null,

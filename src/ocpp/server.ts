@@ -237,12 +237,14 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
     const { stationId, securityProfile, known } = session;
     const previous = connections.get(stationId);
     // Handlers go in before anything else: a station may send its BootNotification right after the handshake.
-    const conn = {
+    // The socket's hooks keep the connection's last-seen time, and the connection holds the socket: one object, built
+    // in two steps.
+    const state: Omit<Connection, 'socket'> = {
       stationId, protocol, connectedAt: iso(), remoteAddress: hs.remoteAddress, securityProfile,
       accepted: session.accepted, lastSeenMs: clock.now(), adapter: null, replaced: false,
-    } as Omit<Connection, 'socket'> as Connection;
-    const socket = new StationSocket(ws, protocol, hooksFor(conn));
-    (conn as { socket: StationSocket }).socket = socket;
+    };
+    const socket = new StationSocket(ws, protocol, hooksFor(state));
+    const conn: Connection = Object.assign(state, { socket });
     sockets.add(socket);
     conn.adapter = adapters[protocol](conn, deps);
     repo.forgetConnectors(stationId);
@@ -279,7 +281,7 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
     }).catch((err: unknown) => log.error({ err, stationId }, 'detaching a station connection failed'));
   }
 
-  function hooksFor(conn: Connection): SocketHooks {
+  function hooksFor(conn: Omit<Connection, 'socket'>): SocketHooks {
     const { stationId, protocol } = conn;
     const frames = config.messageLogRetentionDays > 0
       // The log's clock is the frame's arrival time, read once per frame for liveness too.
