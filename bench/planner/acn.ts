@@ -743,7 +743,7 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
   console.log(`Voltyard ${o.learning ? 'learns from its own finished sessions only (known once gone): a vehicle still here past its declared departure is believed ' +
     'to stay the median of what past over-stayers still stayed; an unclaimed one the median of what past unclaimed sessions still stayed at its age, their median energy; ' : 'plans on the declared values (learning off); '}` +
     'its declared departures are estimates (departureEstimated), and it is told the peak it metered the month before (expectedPeakKw); ' +
-    `it delivers ${100 * o.earlyShare} % of every need as early as the demand-charge cap allows (earlyShare), and with no history at all assumes the limit binds until its first price step. ` +
+    `it delivers ${100 * o.earlyShare} % of every need as early as the demand-charge cap allows (earlyShare), and with no history at all assumes the limit binds until its first price step, and for the rest of that day once the sessions here need ${100 * coldStartShare} % of it. ` +
     (o.reserveQuantile === undefined ? 'No arrival reserve (--acn-no-reserve).' : `Below its limit it keeps free, for vehicles not yet here, the power that later arrivals drew on the ${100 * o.reserveQuantile}th percentile of the last four weeks' days (reserveKw): spent only on energy that fits nowhere else.`) +
     (o.scenarioQuantile === undefined ? '' : ` A raise of its peak for expected arrivals goes no higher than the ${100 * o.scenarioQuantile}th percentile of the peaks the same kind of day's later arrivals of the last four weeks would need with the sessions here (ArrivalScenarios).`));
   const rows: Row[] = [];
