@@ -15,7 +15,7 @@ import { solveLp, type LpSolver } from '../../src/planner/lp.ts';
 import type { DepotSnapshot, Plan, SessionSpec } from '../../src/planner/types.ts';
 import { median } from './metrics.ts';
 
-export const acnUsage = '[--acn-months all | 2019-09,2019-10,...] [--acn-from 2019-09-02 --acn-days 7] [--acn-limits 10,30,60,100,150] [--acn-slot 15] [--acn-no-learning | --acn-baselines-learn] [--acn-no-forecast] [--acn-early-share 0] [--acn-reserve 0.95 | --acn-no-reserve] [--acn-scenarios 0.75 | --acn-no-scenarios]';
+export const acnUsage = '[--acn-months all | 2019-09,2019-10,...] [--acn-from 2019-09-02 --acn-days 7] [--acn-limits 10,30,60,100,150] [--acn-slot 15] [--acn-no-learning | --acn-baselines-learn] [--acn-no-forecast] [--acn-no-weekday] [--acn-early-share 0] [--acn-reserve 0.95 | --acn-no-reserve] [--acn-scenarios 0.75 | --acn-no-scenarios] [--acn-hold 1]';
 
 /**
  * Every month of the data (May–December 2019) by default: the whole replay takes about 70 s on this machine (a month
@@ -54,6 +54,10 @@ export interface AcnOptions {
    * raise the expected arrivals (ArrivalForecast) call for goes no higher; undefined: no such limit.
    */
   readonly scenarioQuantile: number | undefined;
+  /** Whether the forecast scales a weekday by its own share of the site's energy (ArrivalForecast). */
+  readonly weekday: boolean;
+  /** Wait and see (policy.holdRaiseKw), kW; 0: a raise the plan calls for is metered at once. */
+  readonly holdKw: number;
 }
 
 const pacific = (date: string) => {
@@ -97,9 +101,11 @@ export function parseAcnFlags(args: readonly string[]): AcnOptions {
   const scenarioArg = get('acn-scenarios') ?? '0.75';
   const scenarioQuantile = args.includes('--acn-no-scenarios') ? undefined : Number(scenarioArg);
   if (scenarioQuantile !== undefined && !(scenarioQuantile >= 0 && scenarioQuantile <= 1)) throw new Error('--acn-scenarios: expected a quantile from 0 to 1');
+  const holdKw = Number(get('acn-hold') ?? 1);
+  if (!(Number.isFinite(holdKw) && holdKw >= 0)) throw new Error('--acn-hold: expected kW ≥ 0 (0: off)');
   return {
     scenarioQuantile, reserveQuantile, windows, limitsKw, slotMinutes, learning: !args.includes('--acn-no-learning'), baselinesLearn: args.includes('--acn-baselines-learn'),
-    forecast: !args.includes('--acn-no-forecast'), earlyShare,
+    forecast: !args.includes('--acn-no-forecast'), weekday: !args.includes('--acn-no-weekday'), earlyShare, holdKw,
   };
 }
 
@@ -296,7 +302,7 @@ const byLaxity = (least: 'laxity' | 'deadline'): Policy => (live, nowMs, believe
 class FourWeeks {
   private readonly gone: readonly Truth[];
   /** Where the site's records begin: no day before it counts as a day with no arrivals. */
-  private readonly firstMs: number;
+  readonly firstMs: number;
   private readonly toLocal: (ms: number) => LocalTime;
   private next = 0;
   private lastDay = '';
@@ -337,12 +343,38 @@ export class ArrivalForecast {
   private readonly history: FourWeeks;
   private readonly toLocal: (ms: number) => LocalTime;
   private readonly slotMs: number;
+  private readonly weekday: boolean;
   private profile: { kwh: number; count: number; stayMs: number }[] = [];
 
-  constructor(all: readonly Truth[], slotMs: number) {
+  /** `weekday`: scale a weekday's profile by that weekday's own share of the site's energy (weekdayFactor). */
+  constructor(all: readonly Truth[], slotMs: number, weekday = true) {
     this.toLocal = localTimeIn(timeZone);
     this.history = new FourWeeks(all, this.toLocal);
     this.slotMs = slotMs;
+    this.weekday = weekday;
+  }
+
+  /**
+   * This weekday's mean daily energy over all weekdays' mean, from every whole day since the site's records begin
+   * (sessions known once gone): a workplace has weekdays of its own, and the four weeks' weekday profile is their
+   * average. Here Mondays are heavy: 2019-08-12, a Monday whose morning called for an early raise, ×1.07. 1 on a
+   * weekend, or before three past days of this weekday.
+   */
+  private weekdayFactor(nowMs: number): number {
+    const today = this.toLocal(nowMs);
+    if (today.weekday === 0 || today.weekday === 6) return 1;
+    const todayMs = nowMs - today.minuteOfDay * 60_000;
+    const energy = new Array<number>(7).fill(0), days = new Array<number>(7).fill(0);
+    const seenDays = new Set<string>();
+    for (let ms = this.history.firstMs; ms < todayMs; ms += 3_600_000) {
+      const t = this.toLocal(ms);
+      const key = `${t.year}-${t.month}-${t.day}`;
+      if (!seenDays.has(key)) { seenDays.add(key); days[t.weekday]++; }
+    }
+    for (const x of this.history.seen) if (x.arrivalMs < todayMs) energy[this.toLocal(x.arrivalMs).weekday] += x.demandKwh;
+    let all = 0, allDays = 0;
+    for (let d = 1; d <= 5; d++) { all += energy[d]; allDays += days[d]; }
+    return days[today.weekday] >= 3 && all > 0 ? (energy[today.weekday] / days[today.weekday]) / (all / allDays) : 1;
   }
 
   private key(ms: number): number {
@@ -363,9 +395,10 @@ export class ArrivalForecast {
       kwh[k] += s.demandKwh;
       stays[k].push(s.departureMs - s.arrivalMs);
     }
+    const weekday = this.weekday ? this.weekdayFactor(nowMs) : 1;
     this.profile = stays.map((st, k) => {
       const n = days[k >= 24 ? 1 : 0];
-      return { kwh: n > 0 ? kwh[k] / n : 0, count: n > 0 ? st.length / n : 0, stayMs: st.length ? quantileOf(st.sort((a, b) => a - b), 0.5) : 0 };
+      return { kwh: n > 0 ? (k < 24 ? weekday : 1) * kwh[k] / n : 0, count: n > 0 ? st.length / n : 0, stayMs: st.length ? quantileOf(st.sort((a, b) => a - b), 0.5) : 0 };
     });
   }
 
@@ -540,7 +573,7 @@ export class ArrivalScenarios {
   /** The quantile of the peaks the scenarios need on top of `snapshot` (its sessions here now, no expected ones). */
   peakKw(snapshot: DepotSnapshot, nowMs: number, slotMs: number): number | undefined {
     const peaks = this.scenarios(nowMs, slotMs).map((extra) => plan({
-      ...snapshot,
+      ...snapshot, policy: { ...snapshot.policy, holdRaiseKw: 0 },
       chargers: [...snapshot.chargers, ...extra.map((e) => ({ id: e.chargerId, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: evseKw }))],
       sessions: [...snapshot.sessions, ...extra],
     }, nowMs).peakKw);
@@ -555,6 +588,12 @@ interface ColdStart {
 }
 /** Share of the limit the first day's sessions need before a site with no history assumes its limit binds. */
 const coldStartShare = 0.75;
+/**
+ * Energy the holds of one pending raise may keep back before the raise is let through (wait and see, voltyardPolicy):
+ * each held slot costs at most the hold allowance in peak later, and on a month's first busy day they add up (2019-06-03,
+ * 60 kW: held at 25.9 kW from 10:00 to 14:15 while the sessions here came to need more; June 22 % over the offline peak).
+ */
+const holdBudgetKwh = 5;
 
 /**
  * With firm departures Voltyard plans on events, like the control loop: an arrival, a departure, or a vehicle that has
@@ -580,10 +619,18 @@ const coldStartShare = 0.75;
  * sessions here now (ArrivalScenarios); above it, the plan is made again without the expected arrivals and with that
  * quantile as a peak paid anyway. A mean profile on a busy morning raised 2019-08-12 to 39.4 kW at 14:45 where the
  * sessions here needed 35.7 and the day, known in full from there, 37.4.
+ *
+ * `holdKw`: wait and see (policy.holdRaiseKw). A raise the plan calls for is held a slot at a time, and re-planned
+ * every slot, while everything still fits under a cap at most `holdKw` higher; at most `holdBudgetKwh` of energy is
+ * held back per raise. 2019-10-29, 60 kW, perfect information: the forecast's raise to 40.3 kW at 09:30 (41.9 at
+ * 09:45) was held at the 38.1 kW paid until 10:15, when the arrivals of 10:00, who stayed long, showed it was not
+ * needed; October stays at 38.1 kW (offline 36.7), where metering the raise made it 41.7.
  */
 function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean, earlyShare: number, expectedPeakKw = 0, forecast?: ArrivalForecast,
-  coldStart?: ColdStart, reserve?: ArrivalReserve, scenarios?: ArrivalScenarios): Policy {
+  coldStart?: ColdStart, reserve?: ArrivalReserve, scenarios?: ArrivalScenarios, holdKw = 0): Policy {
   let previous: Plan | undefined;
+  /** Energy the plans kept out of held slots while the current raise is pending (hold); 0 when none is. */
+  let heldKwh = 0;
   /** Cold start: the first day's plans have needed coldStartShare of the limit (from then on, for the rest of that day). */
   let limitBinds = false;
   let previousIds: string[] = [];
@@ -596,7 +643,9 @@ function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean,
     // At the limit the plan is the now-first tier, least laxity first; who is most at risk changes as the clock runs
     // (a vehicle not charging loses laxity), so it re-plans every slot then, as with declared departures.
     const atLimit = peakSoFarKw >= limitKw - 0.01;
-    if (!estimated && !atLimit && !event && !drawnOut && previous && sameSessions && offset + 1 < previous.slotStartsMs.length - 1) {
+    // A raise held (wait and see) is decided again every slot, with whoever has arrived by then.
+    const pendingRaise = holdKw > 0 && previous !== undefined && previous.peakKw > peakSoFarKw + 0.05;
+    if (!estimated && !atLimit && !pendingRaise && !event && !drawnOut && previous && sameSessions && offset + 1 < previous.slotStartsMs.length - 1) {
       offset++;
       return { kw: previous.sessions.slice(0, live.length).map((s) => s.powerKw[offset] ?? 0), planned: false };
     }
@@ -614,7 +663,8 @@ function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean,
       chargers: [...live.map((_, k) => ({ id: `evse-${k}`, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: evseKw })),
         ...expected.map((e) => ({ id: e.session.chargerId, circuitId: 'transformer', kind: 'AC' as const, maxPowerKw: e.maxPowerKw }))],
       sessions: [...sessions, ...expected.map((e) => e.session)], tariff, peakSoFarKw, ...(reserve ? { reserveKw: reserve.steps(nowMs) } : {}),
-      expectedPeakKw: assumesLimit(nowMs) ? limitKw : expectedPeakKw, policy: { unannouncedArrivals: true, earlyShare },
+      expectedPeakKw: assumesLimit(nowMs) ? limitKw : expectedPeakKw,
+      policy: { unannouncedArrivals: true, earlyShare, holdRaiseKw: heldKwh < holdBudgetKwh ? holdKw : 0 },
     };
     previous = plan(snapshot, nowMs, previous ? { previous } : {});
     if (coldStart && !assumesLimit(nowMs) && nowMs < coldStart.dayEndMs && previous.peakKw >= coldStartShare * limitKw) {
@@ -628,6 +678,10 @@ function voltyardPolicy(tariff: Tariff, slotMinutes: number, estimated: boolean,
         previous = plan({ ...snapshot, chargers: here.chargers, sessions, peakSoFarKw: Math.max(peakSoFarKw, ceilingKw) }, nowMs);
       }
     }
+    // What a held slot kept below the planned peak adds up while the raise stays pending.
+    const pending = previous.peakKw > peakSoFarKw + 0.05;
+    const heldNow = pending && previous.siteLoadKw[0] <= peakSoFarKw + 0.05;
+    heldKwh = pending ? heldKwh + (heldNow ? (previous.peakKw - peakSoFarKw) * slotMinutes / 60 : 0) : 0;
     previousIds = live.map((l) => l.truth.id);
     believedKwh = live.map((l, k) => l.got + (sessions[k].energyNeededKwh ?? 0));
     offset = 0;
@@ -745,7 +799,9 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
     'its declared departures are estimates (departureEstimated), and it is told the peak it metered the month before (expectedPeakKw); ' +
     `it delivers ${100 * o.earlyShare} % of every need as early as the demand-charge cap allows (earlyShare), and with no history at all assumes the limit binds until its first price step, and for the rest of that day once the sessions here need ${100 * coldStartShare} % of it. ` +
     (o.reserveQuantile === undefined ? 'No arrival reserve (--acn-no-reserve).' : `Below its limit it keeps free, for vehicles not yet here, the power that later arrivals drew on the ${100 * o.reserveQuantile}th percentile of the last four weeks' days (reserveKw): spent only on energy that fits nowhere else.`) +
-    (o.scenarioQuantile === undefined ? '' : ` A raise of its peak for expected arrivals goes no higher than the ${100 * o.scenarioQuantile}th percentile of the peaks the same kind of day's later arrivals of the last four weeks would need with the sessions here (ArrivalScenarios).`));
+    (o.scenarioQuantile === undefined ? '' : ` A raise of its peak for expected arrivals goes no higher than the ${100 * o.scenarioQuantile}th percentile of the peaks the same kind of day's later arrivals of the last four weeks would need with the sessions here (ArrivalScenarios).`) +
+    (o.forecast && o.weekday ? ' The forecast scales a weekday by that weekday\'s share of the site\'s energy so far.' : '') +
+    (o.holdKw > 0 ? ` A raise is held a slot at a time while the rest still fits under a cap at most ${o.holdKw} kW higher (wait and see, at most ${holdBudgetKwh} kWh held per raise).` : ''));
   const rows: Row[] = [];
   for (const perfect of [false, true]) {
     console.log(`\n  ${perfect ? 'perfect information (declared = actual)' : 'declared values'}: energy % of demand / site peak kW / bill $ per window`);
@@ -765,16 +821,16 @@ export async function runAcnReplay(o: AcnOptions, highs: LpSolver): Promise<void
           const before = arriving(fromMs, w.fromMs);
           if (before.length > 0) {
             historyKw = replay(before, fromMs, w.fromMs, o, limitKw, tariff,
-              voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, 0, undefined, fromMs <= dataFromMs ? coldStart : undefined), perfect, learned).peakKw;
+              voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, 0, undefined, fromMs <= dataFromMs ? coldStart : undefined, undefined, undefined, o.holdKw), perfect, learned).peakKw;
           }
         }
         // Expected arrivals only where the site's history says it runs below its limit: at the limit the peak is paid
         // already and the now-first tier delivers everything as early as it can.
-        const forecast = o.forecast && historyKw < limitKw - 0.01 ? new ArrivalForecast(all, slotMs) : undefined;
+        const forecast = o.forecast && historyKw < limitKw - 0.01 ? new ArrivalForecast(all, slotMs, o.weekday) : undefined;
         const reserve = o.reserveQuantile !== undefined && historyKw < limitKw - 0.01 ? new ArrivalReserve(all, slotMs, o.reserveQuantile) : undefined;
         const scenarios = o.forecast && o.scenarioQuantile !== undefined && historyKw < limitKw - 0.01 ? new ArrivalScenarios(all, o.scenarioQuantile) : undefined;
         const results = [
-          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, historyKw, forecast, w.fromMs <= dataFromMs ? coldStart : undefined, reserve, scenarios), perfect, learned),
+          replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, voltyardPolicy(tariff, o.slotMinutes, !perfect, o.earlyShare, historyKw, forecast, w.fromMs <= dataFromMs ? coldStart : undefined, reserve, scenarios, o.holdKw), perfect, learned),
           replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('laxity'), perfect, baselineLearned),
           replay(sessions, w.fromMs, w.toMs, o, limitKw, tariff, byLaxity('deadline'), perfect, baselineLearned),
           offline(sessions, w.fromMs, w.toMs, o, limitKw, tariff, highs),

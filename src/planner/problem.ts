@@ -67,7 +67,7 @@ export interface Problem {
   readonly policy: PlannerPolicy;
 }
 
-export const defaultPolicy: PlannerPolicy = { minSocPercent: 0, unknownVehicleEnergyKwh: 40, earlyShare: 0, unannouncedArrivals: false };
+export const defaultPolicy: PlannerPolicy = { minSocPercent: 0, unknownVehicleEnergyKwh: 40, earlyShare: 0, unannouncedArrivals: false, holdRaiseKw: 0 };
 
 /** Per slot, the index of the step (sorted by `fromMs`) in force at the slot's start; -1 before the first. */
 function stepInForce(steps: readonly LoadForecastStep[], slotStartsMs: Float64Array): Int32Array {

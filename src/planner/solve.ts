@@ -141,8 +141,10 @@ function intoReserve(p: Problem, caps: Caps, slots: SlotIndex, needKwh: Float64A
  * shortfall by priority; the cap search leaves it out (the total delivered, which is all the search compares, does
  * not change) and the chosen cap is solved once more with it.
  */
-export function solveAtCap(p: Problem, slots: SlotIndex, capKw: number, byPriority = true, base?: Flow): Omit<Solution, 'evaluations'> {
+export function solveAtCap(p: Problem, slots: SlotIndex, capKw: number, byPriority = true, base?: Flow, firstSlotKw = capKw): Omit<Solution, 'evaluations'> {
   const capped = cappedCaps(p, capKw);
+  // Wait and see (solve): the first slot held lower than the cap.
+  if (firstSlotKw < capKw && p.T > 0) capped.circuitKwh[0] = Math.min(capped.circuitKwh[0], Math.max(0, firstSlotKw - p.otherLoadKw[0]) * p.slotHours[0]);
   const caps = base ? remaining(capped, base) : capped;
   const tierCaps = reserved(p, caps);
   const needKwh = base ? less(p.needKwh, base.got) : p.needKwh;
@@ -172,7 +174,12 @@ function summary(p: Problem, flow: Flow, caps: Caps, capKw: number, cutHours: nu
     energyCost += flow.load[t] * p.price[t];
     peakKw = Math.max(peakKw, flow.load[t] / p.slotHours[t] + p.otherLoadKw[t]);
   }
-  const demandChargeIncrement = p.demandChargePerKw * Math.max(0, peakKw - p.peakSoFarKw);
+  // Power kept free for arrivals (Problem.reserveKwh) is power they are expected to draw: a cap that leaves room for
+  // it above the peak already paid is a raise the month will pay when they come, whatever the charging alone peaks at.
+  let chargedKw = peakKw;
+  const reserve = p.reserveKwh;
+  if (reserve) for (let t = 0; t < p.T; t++) chargedKw = Math.max(chargedKw, Math.min(capKw, (flow.load[t] + reserve[t]) / p.slotHours[t] + p.otherLoadKw[t]));
+  const demandChargeIncrement = p.demandChargePerKw * Math.max(0, chargedKw - p.peakSoFarKw);
   return {
     flow, caps, capKw, shortfallKwh: shortfall(p, flow), energyCost, peakKw, demandChargeIncrement,
     total: energyCost + demandChargeIncrement, cutHours,
@@ -342,5 +349,29 @@ export function solve(p: Problem, hint: SearchHint = {}): Solution {
   }
   let best = probes[0];
   for (const s of probes) if (val(s) < val(best)) best = s;
-  return done(best);
+  return done(held(p, slots, best, base, () => evaluations++) ?? best);
+}
+
+/**
+ * Wait and see (policy.holdRaiseKw): when `best` raises the peak already paid and delivers everything, the first slot
+ * held at that peak, under the smallest cap (bisected to 1/256 of the allowance) that still delivers everything, if
+ * one within the allowance does. Undefined when there is nothing to hold or holding would cost more.
+ */
+function held(p: Problem, slots: SlotIndex, best: Probe, base: Flow | undefined, count: () => void): Probe | undefined {
+  const allowKw = p.policy.holdRaiseKw;
+  if (!(allowKw > 0) || best.shortfallKwh > 1e-9 || best.peakKw <= p.peakSoFarKw + 1e-6) return undefined;
+  const at = (capKw: number) => {
+    count();
+    const s = solveAtCap(p, slots, capKw, false, base, p.peakSoFarKw);
+    return s.shortfallKwh <= 1e-9 ? s : undefined;
+  };
+  let found = at(best.capKw + allowKw);
+  if (!found) return undefined;
+  let lo = best.capKw, hi = best.capKw + allowKw;
+  for (let k = 0; k < 8; k++) {
+    const mid = (lo + hi) / 2;
+    const s = at(mid);
+    if (s) { hi = mid; found = s; } else lo = mid;
+  }
+  return found;
 }

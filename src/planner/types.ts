@@ -83,6 +83,14 @@ export interface PlannerPolicy {
    * vehicles will compete for. Default false (a fleet depot, whose returns are in the snapshot as expected sessions).
    */
   readonly unannouncedArrivals: boolean;
+  /**
+   * Wait and see, for a caller that re-plans every slot (kW; 0 = off, the default): when the best plan raises the
+   * billing month's peak, the first slot stays at the peak already paid if everything can still be delivered under a
+   * cap at most this much higher than the best one. A raise metered cannot be taken back; one held for a slot is
+   * decided again with whoever has arrived by then. The caller bounds how long it keeps holding one raise (each hold
+   * may cost up to this much peak later, and holds add up).
+   */
+  readonly holdRaiseKw: number;
 }
 
 export interface DepotSnapshot {

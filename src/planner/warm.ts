@@ -223,8 +223,9 @@ function nothingBelow(p: Problem, res: Residual, slots: SlotIndex, capKw: number
  */
 export function warmSolve(p: Problem, previous: Plan): Solution | undefined {
   const made = madeFrom.get(previous);
-  // A reserve for vehicles not yet known is kept out of the tiers, which the repair here does not know about.
-  if (!made || p.reserveKwh || p.minNeedKwh.some((v) => v > 0) || nowFirstNeed(p).some((v) => v > 0)) return undefined;
+  // A reserve for vehicles not yet known is kept out of the tiers, which the repair here does not know about; nor does
+  // it know how to hold a raise (policy.holdRaiseKw).
+  if (!made || p.reserveKwh || p.policy.holdRaiseKw > 0 || p.minNeedKwh.some((v) => v > 0) || nowFirstNeed(p).some((v) => v > 0)) return undefined;
   const before = tightened(p, made);
   if (!before) return undefined;
   // The previous plan's own peak, not its cap: a cap it did not use would let the repair spend demand charge. Without

@@ -10,7 +10,7 @@ import { solveLp } from '../../src/planner/lp.ts';
 import { verifyPlan } from '../../src/planner/verify.ts';
 import { loadHighs } from '../../bench/planner/highs.ts';
 import { randomDepot } from '../../bench/planner/scenarios.ts';
-import { at, dc, depot, energyOf, now, session, slotOf } from './helpers.ts';
+import { at, dc, depot, energyOf, now, session, slotOf, touTariff } from './helpers.ts';
 
 const highs = await loadHighs();
 
@@ -58,4 +58,20 @@ test('reserve: never more shortfall than without it, limits kept, same output fo
 test('reserve: a negative reserve is refused with the field named', () => {
   const snap = { ...depot({ chargers: [dc('D1')], sessions: [session('v1', 'D1', 10, at(20))] }), reserveKw: [{ fromMs: at(18), loadKw: -1 }] };
   assert.throws(() => plan(snap, now), (e: unknown) => e instanceof PlannerInputError && e.path === 'reserveKw[0].loadKw');
+});
+
+test('reserve: counted in the demand charge of a cap, so the plan does not fill it up to a peak the arrivals then raise', () => {
+  // 40 kWh due at 04:00, 20 kW paid, 10 kW kept free for arrivals all night. In the cheap 01:00–04:00 alone it would
+  // take 13.3 kW: under the peak paid, but 23.3 with the arrivals the reserve is there for. Charged for that, the plan
+  // stays at 10 kW and buys the last 10 kWh dearer (cents) instead of 3.3 kW of demand charge (33 EUR).
+  const base = depot({
+    gridLimitKw: 50, chargers: [dc('D1')], sessions: [session('v1', 'D1', 40, at(4))], peakSoFarKw: 20,
+    tariff: { ...touTariff, demandCharges: [{ pricePerKw: 10 }] },
+  });
+  const reserveKw = [{ fromMs: now, loadKw: 10 }, { fromMs: at(4), loadKw: 0 }];
+  const p = plan({ ...base, reserveKw }, now);
+  assert.ok(p.allReady, p.sessions[0].trace.join(' | '));
+  for (const [t, kw] of p.siteLoadKw.entries()) assert.ok(kw + 10 <= 20 + 1e-3, `slot ${t}: ${kw} kW of charging under 10 kW of reserve`);
+  const without = plan(base, now);
+  assert.ok(Math.max(...without.siteLoadKw) > 13, 'without a reserve the cheap hours take it all');
 });
