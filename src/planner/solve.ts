@@ -268,8 +268,9 @@ export function solve(p: Problem, hint: SearchHint = {}): Solution {
   const probes: Probe[] = [];
   const at = (capKw: number) => { evaluations++; return solveAtCap(p, slots, capKw, false, base); };
   const maxCap = p.circuitLimitKw[0];
-  // Re-ranking by priority only changes anything when someone is short.
-  const done = (s: Probe): Solution => {
+  // Re-ranking by priority only changes anything when someone is short; a raise that can wait is held (every return).
+  const done = (chosen: Probe): Solution => {
+    const s = held(p, slots, chosen, base, () => evaluations++) ?? chosen;
     if (s.shortfallKwh <= 1e-9) return { ...s, evaluations };
     if (!base && !p.minNeedKwh.some((v) => v > 0)) {
       // The plain order's probe is the greedy plus augmenting paths; re-ranking by priority continues from it exactly
@@ -349,7 +350,7 @@ export function solve(p: Problem, hint: SearchHint = {}): Solution {
   }
   let best = probes[0];
   for (const s of probes) if (val(s) < val(best)) best = s;
-  return done(held(p, slots, best, base, () => evaluations++) ?? best);
+  return done(best);
 }
 
 /**
@@ -359,7 +360,7 @@ export function solve(p: Problem, hint: SearchHint = {}): Solution {
  */
 function held(p: Problem, slots: SlotIndex, best: Probe, base: Flow | undefined, count: () => void): Probe | undefined {
   const allowKw = p.policy.holdRaiseKw;
-  if (!(allowKw > 0) || best.shortfallKwh > 1e-9 || best.peakKw <= p.peakSoFarKw + 1e-6) return undefined;
+  if (!(allowKw > 0) || p.demandChargePerKw <= 0 || best.shortfallKwh > 1e-9 || best.peakKw <= p.peakSoFarKw + 1e-6) return undefined;
   const at = (capKw: number) => {
     count();
     const s = solveAtCap(p, slots, capKw, false, base, p.peakSoFarKw);

@@ -43,3 +43,17 @@ test('hold: nothing to hold when the plan stays under the peak paid, and never a
   assert.ok(urgent.allReady);
   assert.ok(urgent.siteLoadKw[0] > 20 + 1e-6, `first slot ${urgent.siteLoadKw[0]} kW`);
 });
+
+test('hold: also when the search stops at once because charging flat out barely raises the peak paid', () => {
+  // One van on a 20.03 kW charger, 20 kW paid: the full-power plan is within the search's resolution of the bound, so
+  // it is taken as it is; its raise of 0.03 kW is still one a slot can wait for.
+  const base = depot({
+    gridLimitKw: 100, chargers: [dc('D1', 'site', 20.03)], sessions: [session('v1', 'D1', 30, at(20))],
+    tariff: { currency: 'EUR', defaultPricePerKwh: 0.2, rules: [], demandCharges: [{ pricePerKw: 10 }] }, peakSoFarKw: 20,
+  });
+  const off = plan(base, now);
+  assert.ok(off.siteLoadKw[0] > 20 + 1e-3, `without a hold the first slot is ${off.siteLoadKw[0]} kW`);
+  const p = plan({ ...base, policy: { ...base.policy, holdRaiseKw: 1 } }, now);
+  assert.ok(p.allReady);
+  assert.ok(p.siteLoadKw[0] <= 20 + 1e-6, `first slot ${p.siteLoadKw[0]} kW`);
+});
