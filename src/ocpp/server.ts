@@ -147,9 +147,10 @@ export function createCentralSystemServer(deps: CentralSystemDeps): CentralSyste
     const station = await repo.station(stationId);
     const fail = (reason: string): Admission => {
       stats.authFailures++;
-      throttle.failed(remoteAddress, clock.now());
+      const nowMs = clock.now();
+      throttle.failed(remoteAddress, nowMs);
       // The reason stays in our log; the station only learns 401.
-      log.warn({ stationId, remoteAddress, reason, failures: stats.authFailures, throttled: throttle.blocked(remoteAddress, clock.now()) }, 'station authentication failed');
+      log.warn({ stationId, remoteAddress, reason, failures: stats.authFailures, throttled: throttle.blocked(remoteAddress, nowMs) }, 'station authentication failed');
       return { status: 401 };
     };
     if (station) {
