@@ -147,7 +147,8 @@ function rankOf(sessions: readonly SessionSpec[]): Int32Array {
 
 /** `horizonLimitMs` exists for offline studies (the benchmark's month-long LP); the control loop keeps the 48 h default. */
 export function buildProblem(snapshot: DepotSnapshot, nowMs: number, horizonLimitMs = maxHorizonMs): Problem {
-  const policy: PlannerPolicy = { ...defaultPolicy, ...snapshot.policy };
+  const policy: PlannerPolicy = { ...defaultPolicy, ...snapshot.policy, holdRaiseKw: snapshot.policy?.holdRaiseKw ?? 0 };
+  if (!(Number.isFinite(policy.holdRaiseKw) && policy.holdRaiseKw >= 0)) throw new PlannerInputError('policy.holdRaiseKw', 'must be a number ≥ 0 (kW; 0: off)');
   const slotMinutes = snapshot.slotMinutes ?? 15;
   if (!(Number.isInteger(slotMinutes) && slotMinutes >= 1 && slotMinutes <= 60)) throw new PlannerInputError('slotMinutes', 'must be an integer from 1 to 60');
   positive(snapshot.gridLimitKw, 'gridLimitKw');

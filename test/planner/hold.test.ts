@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan } from '../../src/planner/plan.ts';
+import { PlannerInputError } from '../../src/planner/problem.ts';
 import { verifyPlan } from '../../src/planner/verify.ts';
 import type { DepotSnapshot } from '../../src/planner/types.ts';
 import { at, dc, depot, now, session } from './helpers.ts';
@@ -56,4 +57,10 @@ test('hold: also when the search stops at once because charging flat out barely 
   const p = plan({ ...base, policy: { ...base.policy, holdRaiseKw: 1 } }, now);
   assert.ok(p.allReady);
   assert.ok(p.siteLoadKw[0] <= 20 + 1e-6, `first slot ${p.siteLoadKw[0]} kW`);
+});
+
+test('hold: an allowance that is not a number of kW ≥ 0 is refused with the field named', () => {
+  for (const holdRaiseKw of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => plan(raising(holdRaiseKw), now), (e: unknown) => e instanceof PlannerInputError && e.path === 'policy.holdRaiseKw', String(holdRaiseKw));
+  }
 });
